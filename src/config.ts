@@ -1,0 +1,84 @@
+// The environment, validated once at start-up into a typed object. Secrets are never echoed.
+
+import { validate as validCron } from 'node-cron';
+import { z } from 'zod';
+import { DEFAULT_DATABASE_URL } from './database/url';
+
+export interface Config {
+  discordToken: string;
+  discordApplicationId: string;
+  robloxApiKey: string;
+  databaseUrl: string;
+  syncCron: string;
+  robloxInventoryRateLimit: number;
+  discordApiBaseUrl: string;
+  robloxApiBaseUrl: string;
+  robloxUsersApiBaseUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const SNOWFLAKE = /^[1-9]\d{16,19}$/;
+
+/** A bot token's first part is the bot user's id in base64; for bots that id is the application's. */
+export function applicationIdFromToken(token: string): string | undefined {
+  const first = token.split('.')[0] ?? '';
+  const decoded = Buffer.from(first, 'base64').toString('utf8');
+  return SNOWFLAKE.test(decoded) ? decoded : undefined;
+}
+
+// Empty values (KEY= in .env) mean "not set", so defaults apply.
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+const baseUrl = (fallback: string) =>
+  optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(fallback));
+
+const schema = z
+  .object({
+    DISCORD_TOKEN: z
+      .string({ error: 'is required' })
+      .trim()
+      .min(1, 'is required')
+      .refine((t) => t.split('.').length === 3 && !/\s/.test(t), 'does not look like a bot token (three parts separated by dots)'),
+    DISCORD_APPLICATION_ID: optional(z.string().regex(SNOWFLAKE, 'must be a numeric Discord id').optional()),
+    ROBLOX_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required').refine((k) => !/\s/.test(k), 'must not contain spaces'),
+    DATABASE_URL: optional(z.string().startsWith('file:', 'must be a SQLite file URL such as file:./data/gatepass.db').default(DEFAULT_DATABASE_URL)),
+    SYNC_CRON: optional(z.string().refine((c) => validCron(c), 'is not a valid cron expression (e.g. "*/30 * * * *")').default('*/30 * * * *')),
+    ROBLOX_INVENTORY_RATE_LIMIT: optional(
+      z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'is implausibly large').default(100),
+    ),
+    DISCORD_API_BASE_URL: baseUrl('https://discord.com/api'),
+    ROBLOX_API_BASE_URL: baseUrl('https://apis.roblox.com'),
+    ROBLOX_USERS_API_BASE_URL: baseUrl('https://users.roblox.com'),
+    LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info')),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.DISCORD_APPLICATION_ID && !applicationIdFromToken(env.DISCORD_TOKEN)) {
+      ctx.addIssue({ code: 'custom', path: ['DISCORD_APPLICATION_ID'], message: 'is required: it could not be derived from DISCORD_TOKEN' });
+    }
+  });
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    // One line naming each wrong variable; a value is never echoed, since it may be a secret.
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'environment')} ${issue.message}`);
+    return { ok: false, message: `Configuration error: ${[...new Set(problems)].join('; ')}` };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: {
+      discordToken: e.DISCORD_TOKEN,
+      discordApplicationId: e.DISCORD_APPLICATION_ID ?? applicationIdFromToken(e.DISCORD_TOKEN)!,
+      robloxApiKey: e.ROBLOX_API_KEY,
+      databaseUrl: e.DATABASE_URL,
+      syncCron: e.SYNC_CRON,
+      robloxInventoryRateLimit: e.ROBLOX_INVENTORY_RATE_LIMIT,
+      discordApiBaseUrl: e.DISCORD_API_BASE_URL,
+      robloxApiBaseUrl: e.ROBLOX_API_BASE_URL,
+      robloxUsersApiBaseUrl: e.ROBLOX_USERS_API_BASE_URL,
+      logLevel: e.LOG_LEVEL,
+    },
+  };
+}

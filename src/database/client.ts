@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../generated/prisma/client';
+import { sqliteFileUrl } from './url';
+
+export type Database = PrismaClient;
+
+export function openDatabase(databaseUrl: string): Database {
+  return new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: sqliteFileUrl(databaseUrl) }) });
+}
+
+/** Applies pending migrations with Prisma's own CLI (creating the file and its folder if needed). */
+export async function migrateDatabase(databaseUrl: string): Promise<void> {
+  const cli = createRequire(import.meta.url).resolve('prisma/build/index.js');
+  try {
+    await promisify(execFile)(process.execPath, [cli, 'migrate', 'deploy'], {
+      // The CLI reads prisma.config.ts from the project root; the URL is made absolute first so a
+      // relative path still means "relative to where the bot was started".
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      env: { ...process.env, DATABASE_URL: sqliteFileUrl(databaseUrl) },
+      timeout: 120_000,
+    });
+  } catch (error) {
+    const output = (error as { stderr?: string; stdout?: string }).stderr || (error as { stdout?: string }).stdout || String(error);
+    throw new Error(`database migration failed: ${output.trim().split('\n').slice(-3).join(' ')}`);
+  }
+}

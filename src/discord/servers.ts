@@ -1,0 +1,101 @@
+// The Discord side of a sync, over discord.js: read a member's roles, judge whether the bot can
+// change a role, and add or remove one role with an audit-log reason. Errors become values.
+
+import { type Client, DiscordAPIError, type Guild, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
+import type { RoleAccess } from '../roleplan';
+
+export type MemberRead = { kind: 'member'; roles: Set<string> } | { kind: 'absent' } | { kind: 'error'; detail: string };
+
+export type WriteResult =
+  | { ok: true }
+  /** `stop`: nothing more can be written for this member in this server (the member left). */
+  | { ok: false; problem: string; stop: boolean };
+
+export interface Server {
+  id: string;
+  name: string;
+  readMember(userId: string): Promise<MemberRead>;
+  roleAccess(roleId: string): RoleAccess;
+  roleName(roleId: string): string;
+  setRole(userId: string, roleId: string, change: 'add' | 'remove', reason: string): Promise<WriteResult>;
+  /** Every member's id; needs the Server Members intent. */
+  memberIds(): Promise<string[]>;
+}
+
+export interface DiscordSide {
+  serverIds(): string[];
+  server(guildId: string): Server | undefined;
+}
+
+export function discordSide(client: Client): DiscordSide {
+  return {
+    serverIds: () => [...client.guilds.cache.keys()],
+    server: (guildId) => {
+      const guild = client.guilds.cache.get(guildId);
+      return guild ? serverOf(guild) : undefined;
+    },
+  };
+}
+
+function serverOf(guild: Guild): Server {
+  return {
+    id: guild.id,
+    name: guild.name,
+    async readMember(userId) {
+      try {
+        // Fresh from the API: a cached member may predate a role change made by hand.
+        const member = await guild.members.fetch({ user: userId, force: true });
+        return { kind: 'member', roles: new Set(member.roles.cache.keys()) };
+      } catch (error) {
+        if (isApiError(error, RESTJSONErrorCodes.UnknownMember) || isApiError(error, RESTJSONErrorCodes.UnknownUser)) return { kind: 'absent' };
+        return { kind: 'error', detail: describeError(error) };
+      }
+    },
+    roleAccess: (roleId) => roleAccess(guild, roleId),
+    roleName: (roleId) => guild.roles.cache.get(roleId)?.name ?? `deleted role ${roleId}`,
+    async setRole(userId, roleId, change, reason) {
+      try {
+        const options = { user: userId, role: roleId, reason };
+        await (change === 'add' ? guild.members.addRole(options) : guild.members.removeRole(options));
+        return { ok: true };
+      } catch (error) {
+        if (isApiError(error, RESTJSONErrorCodes.UnknownMember)) return { ok: false, problem: 'member left the server', stop: true };
+        if (isApiError(error, RESTJSONErrorCodes.UnknownRole)) return { ok: false, problem: `role ${roleId} was deleted`, stop: false };
+        if (isApiError(error, RESTJSONErrorCodes.MissingPermissions)) {
+          return { ok: false, problem: `missing permission to manage role ${guild.roles.cache.get(roleId)?.name ?? roleId}`, stop: false };
+        }
+        return { ok: false, problem: describeError(error), stop: false };
+      }
+    },
+    async memberIds() {
+      const members = await guild.members.fetch({ time: 60_000 });
+      return [...members.keys()];
+    },
+  };
+}
+
+/** Can the bot give and take this role? Checked before any write: a refused write costs a request. */
+export function roleAccess(guild: Guild, roleId: string): RoleAccess {
+  const role = guild.roles.cache.get(roleId);
+  if (!role) return { ok: false, reason: 'the role no longer exists' };
+  if (role.id === guild.id) return { ok: false, reason: '@everyone cannot be given or taken' };
+  if (role.managed) return { ok: false, reason: `@${role.name} is managed by an integration and cannot be assigned by bots` };
+  const me = guild.members.me;
+  if (!me) return { ok: false, reason: 'the bot cannot see its own member in this server yet' };
+  if (!me.permissions.has(PermissionFlagsBits.ManageRoles)) {
+    return { ok: false, reason: 'the bot lacks the Manage Roles permission (Server Settings → Roles → the bot\'s role)' };
+  }
+  if (role.comparePositionTo(me.roles.highest) >= 0) {
+    return { ok: false, reason: `@${role.name} is not below the bot's highest role @${me.roles.highest.name}: drag the bot's role above it (Server Settings → Roles)` };
+  }
+  return { ok: true };
+}
+
+function isApiError(error: unknown, code: number): boolean {
+  return error instanceof DiscordAPIError && error.code === code;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof DiscordAPIError) return `Discord ${error.status} (${error.code}): ${error.message}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,164 @@
+// One way to call Roblox: budgeted, timed out, retried within bounds, and every answer classified.
+// Callers get a value or a failure with a reason; they never see an exception for an HTTP problem.
+
+import type { z } from 'zod';
+import { type Clock, systemClock } from '../clock';
+import type { RateBudget } from './budget';
+
+export type FailureKind =
+  | 'private' // 403: inventory hidden, or a scope missing
+  | 'not_found' // 404: the Roblox user does not exist (any more)
+  | 'rate_limited' // 429 that outlasted our retries
+  | 'unavailable' // 5xx or network error that outlasted our retries
+  | 'timeout'
+  | 'bad_response' // 2xx we could not read
+  | 'auth' // the API key was refused
+  | 'invalid_request'; // other 4xx: a bug on our side
+
+export interface RobloxFailure {
+  kind: FailureKind;
+  status?: number;
+  /** For logs: what happened, never the key. */
+  detail: string;
+}
+
+export type RobloxResult<T> = { ok: true; value: T } | { ok: false; failure: RobloxFailure };
+
+export interface RobloxHttpOptions {
+  timeoutMs: number;
+  /** Attempts per call, the first included. */
+  maxAttempts: number;
+  /** A 429 asking for a longer wait than this fails the call instead of holding it. */
+  maxRetryWaitMs: number;
+  backoffBaseMs: number;
+  clock: Clock;
+}
+
+export const DEFAULT_HTTP_OPTIONS: RobloxHttpOptions = {
+  timeoutMs: 10_000,
+  maxAttempts: 3,
+  maxRetryWaitMs: 60_000,
+  backoffBaseMs: 1_000,
+  clock: systemClock,
+};
+
+export interface RobloxRequest<T> {
+  url: URL;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: unknown;
+  budget: RateBudget;
+  schema: z.ZodType<T>;
+}
+
+export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
+  let last: RobloxFailure = { kind: 'unavailable', detail: 'not attempted' };
+  for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
+    await request.budget.take();
+    const answer = await send(request, options);
+    if (answer.kind === 'response') {
+      const { response, text } = answer;
+      observeRateHeaders(response.headers, request.budget);
+      const outcome = classify(response.status, text, request.schema);
+      if (outcome.ok) return outcome;
+      last = outcome.failure;
+      if (response.status === 429) {
+        const wait = retryAfterMs(response.headers) ?? backoffMs(attempt, options);
+        if (wait > options.maxRetryWaitMs) break;
+        request.budget.pauseFor(wait);
+        continue;
+      }
+      if (response.status < 500) return outcome;
+    } else {
+      last = answer.failure;
+    }
+    if (attempt + 1 < options.maxAttempts) await options.clock.sleep(backoffMs(attempt, options));
+  }
+  return { ok: false, failure: last };
+}
+
+type Sent = { kind: 'response'; response: Response; text: string } | { kind: 'failed'; failure: RobloxFailure };
+
+async function send<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<Sent> {
+  const where = `${request.method ?? 'GET'} ${request.url.pathname}`;
+  try {
+    const response = await fetch(request.url, {
+      method: request.method ?? 'GET',
+      headers: {
+        accept: 'application/json',
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...request.headers,
+      },
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    return { kind: 'response', response, text: await response.text() };
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return { kind: 'failed', failure: { kind: 'timeout', detail: `${where}: no answer within ${options.timeoutMs} ms` } };
+    }
+    const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    return { kind: 'failed', failure: { kind: 'unavailable', detail: `${where}: ${message}` } };
+  }
+}
+
+function classify<T>(status: number, text: string, schema: z.ZodType<T>): RobloxResult<T> {
+  const body = parseJson(text);
+  const code = errorCode(body);
+  const fail = (kind: FailureKind, detail: string): RobloxResult<T> => ({ ok: false, failure: { kind, status, detail } });
+  // Credential problems come either as 401 or as the gateway's {"errors":[…]} body with any status.
+  if (status === 401 || (status >= 400 && isGatewayError(body))) return fail('auth', `HTTP ${status} ${code}`.trim());
+  if (status === 403) return fail('private', `HTTP 403 ${code}`.trim());
+  if (status === 404) return fail('not_found', `HTTP 404 ${code}`.trim());
+  if (status === 429) return fail('rate_limited', 'HTTP 429');
+  if (status >= 500) return fail('unavailable', `HTTP ${status} ${code}`.trim());
+  if (status >= 300) return fail('invalid_request', `HTTP ${status} ${code}`.trim());
+  if (body === undefined) return fail('bad_response', `HTTP ${status} with a body that is not JSON`);
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return fail('bad_response', `unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`);
+  }
+  return { ok: true, value: parsed.data };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+function isGatewayError(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Array.isArray((body as { errors?: unknown }).errors);
+}
+
+function errorCode(body: unknown): string {
+  const code = typeof body === 'object' && body !== null ? (body as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
+function observeRateHeaders(headers: Headers, budget: RateBudget): void {
+  const remaining = Number(headers.get('x-ratelimit-remaining'));
+  const reset = Number(headers.get('x-ratelimit-reset'));
+  if (headers.has('x-ratelimit-remaining') && remaining <= 0 && Number.isFinite(reset) && reset > 0) {
+    budget.pauseFor(reset * 1000);
+  }
+}
+
+function retryAfterMs(headers: Headers): number | undefined {
+  const value = headers.get('retry-after');
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Exponential backoff with full jitter between half and all of the step. */
+function backoffMs(attempt: number, options: RobloxHttpOptions): number {
+  const step = Math.min(30_000, options.backoffBaseMs * 2 ** attempt);
+  return step / 2 + Math.random() * (step / 2);
+}

@@ -1,0 +1,102 @@
+// Open Cloud List Inventory Items: which of some items a user owns, in as few requests as fit a URL.
+
+import { z } from 'zod';
+import type { ItemKind, ItemRef } from '../bindings';
+import { apiUrl, type RobloxApi } from './api';
+import { robloxCall, type RobloxResult } from './http';
+
+/** Kinds the API key may ask about; private servers need the member's own OAuth token. */
+export type KeyItemKind = Exclude<ItemKind, 'privateserver'>;
+
+const FILTER_FIELDS: Record<KeyItemKind, string> = {
+  asset: 'assetIds',
+  badge: 'badgeIds',
+  gamepass: 'gamePassIds',
+};
+
+/** Encoded filter length per request, so the whole URL stays well under the common 2,048 limit. */
+export const MAX_FILTER_LENGTH = 1_600;
+export const PAGE_SIZE = 100;
+/** A safety stop: an ID filter of at most a few hundred items never needs this many pages. */
+const MAX_PAGES = 200;
+
+const id = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
+const inventoryPage = z.object({
+  inventoryItems: z
+    .array(
+      z.object({
+        assetDetails: z.object({ assetId: id }).optional(),
+        badgeDetails: z.object({ badgeId: id }).optional(),
+        gamePassDetails: z.object({ gamePassId: id }).optional(),
+        privateServerDetails: z.object({ privateServerId: id }).optional(),
+      }),
+    )
+    .optional()
+    .default([]),
+  nextPageToken: z.string().optional(),
+});
+type InventoryPage = z.infer<typeof inventoryPage>;
+
+/**
+ * ID-only filters (`assetIds=…;badgeIds=…;gamePassIds=…`) covering every item, each short enough
+ * for one URL. Type fields are never mixed in: Roblox rejects such filters.
+ */
+export function buildInventoryFilters(items: readonly ItemRef[], maxLength = MAX_FILTER_LENGTH): { filter: string; items: ItemRef[] }[] {
+  const requests: { filter: string; items: ItemRef[] }[] = [];
+  let current: ItemRef[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (item.kind === 'privateserver') throw new Error('private-server ids never go into an API-key inventory filter');
+    if (seen.has(`${item.kind}:${item.itemId}`)) continue;
+    seen.add(`${item.kind}:${item.itemId}`);
+    const candidate = [...current, item];
+    if (current.length > 0 && encodeURIComponent(filterFor(candidate)).length > maxLength) {
+      requests.push({ filter: filterFor(current), items: current });
+      current = [item];
+    } else {
+      current = candidate;
+    }
+  }
+  if (current.length > 0) requests.push({ filter: filterFor(current), items: current });
+  return requests;
+}
+
+function filterFor(items: readonly ItemRef[]): string {
+  const clauses: string[] = [];
+  for (const kind of Object.keys(FILTER_FIELDS) as KeyItemKind[]) {
+    const ids = items.filter((item) => item.kind === kind).map((item) => item.itemId);
+    if (ids.length > 0) clauses.push(`${FILTER_FIELDS[kind]}=${ids.join(',')}`);
+  }
+  return clauses.join(';');
+}
+
+/** Item keys (`kind:id`) the user owns among those the filter names, following every page. */
+export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filter: string): Promise<RobloxResult<Set<string>>> {
+  const owned = new Set<string>();
+  const sentTokens = new Set<string>();
+  let pageToken: string | undefined;
+  for (let pages = 0; pages < MAX_PAGES; pages++) {
+    const url = apiUrl(api.apiBaseUrl, `/cloud/v2/users/${encodeURIComponent(robloxUserId)}/inventory-items`);
+    url.searchParams.set('maxPageSize', String(PAGE_SIZE));
+    url.searchParams.set('filter', filter);
+    if (pageToken !== undefined) url.searchParams.set('pageToken', pageToken);
+    const page = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, schema: inventoryPage }, api.http);
+    if (!page.ok) return page;
+    for (const key of ownedKeys(page.value)) owned.add(key);
+    const next = page.value.nextPageToken;
+    // Roblox may hand out a token followed by an empty page, and a buggy service could repeat one.
+    if (!next || page.value.inventoryItems.length === 0 || sentTokens.has(next)) return { ok: true, value: owned };
+    sentTokens.add(next);
+    pageToken = next;
+  }
+  return { ok: false, failure: { kind: 'bad_response', detail: `pagination did not end after ${MAX_PAGES} pages` } };
+}
+
+function* ownedKeys(page: InventoryPage): Generator<string> {
+  for (const item of page.inventoryItems) {
+    if (item.assetDetails) yield `asset:${item.assetDetails.assetId}`;
+    if (item.badgeDetails) yield `badge:${item.badgeDetails.badgeId}`;
+    if (item.gamePassDetails) yield `gamepass:${item.gamePassDetails.gamePassId}`;
+    if (item.privateServerDetails) yield `privateserver:${item.privateServerDetails.privateServerId}`;
+  }
+}
