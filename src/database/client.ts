@@ -12,6 +12,10 @@ export function openDatabase(databaseUrl: string): Database {
   return new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: sqliteFileUrl(databaseUrl) }) });
 }
 
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
 /** Applies pending migrations with Prisma's own CLI (creating the file and its folder if needed). */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js');

@@ -1,0 +1,87 @@
+import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { BIND_KINDS, type Bind, describeBind, isBindKind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID } from '../src/bindings';
+import { GUILD_ONLY, type GuildCommand, integerOption, roleOption, type Services, type SlashCommand, stringOption, subcommand, UserError } from '../src/commands';
+import { bindsByServer } from '../src/database/binds';
+import { isUniqueViolation } from '../src/database/client';
+import { fitMessage, roleMention } from '../src/reports';
+
+const typeOption = {
+  type: ApplicationCommandOptionType.String,
+  name: 'type',
+  description: 'What must be owned',
+  required: true,
+  choices: BIND_KINDS.map((kind) => ({ name: KIND_LABELS[kind], value: kind })),
+} as const;
+const roleOptionDefinition = { type: ApplicationCommandOptionType.Role, name: 'role', description: 'The Discord role', required: true } as const;
+const idOption = {
+  type: ApplicationCommandOptionType.Integer,
+  name: 'id',
+  description: 'The Roblox id of the game pass, badge, asset or private server (not for "verified")',
+  required: false,
+  min_value: 1,
+  max_value: MAX_ITEM_ID,
+} as const;
+
+export const bind: SlashCommand = {
+  definition: {
+    name: 'bind',
+    description: 'Manage which Roblox items earn which roles',
+    ...GUILD_ONLY,
+    default_member_permissions: PermissionFlagsBits.ManageGuild.toString(),
+    options: [
+      { type: ApplicationCommandOptionType.Subcommand, name: 'add', description: 'Give a role to members who own a Roblox item', options: [typeOption, roleOptionDefinition, idOption] },
+      { type: ApplicationCommandOptionType.Subcommand, name: 'remove', description: 'Remove a bind (the role itself is left on members)', options: [typeOption, roleOptionDefinition, idOption] },
+      { type: ApplicationCommandOptionType.Subcommand, name: 'list', description: "List this server's binds" },
+    ],
+  },
+
+  async run(interaction, services) {
+    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) throw new UserError('`/bind` needs the Manage Server permission.');
+    const action = subcommand(interaction, ['add', 'remove', 'list']);
+    if (action === 'list') return list(interaction, services);
+    const target = readBind(interaction);
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    return action === 'add' ? add(interaction, services, target) : remove(interaction, services, target);
+  },
+};
+
+function readBind(interaction: GuildCommand): Bind {
+  const kind = stringOption(interaction, 'type', true);
+  if (!isBindKind(kind)) throw new UserError(`\`type\` must be one of ${BIND_KINDS.join(', ')}.`);
+  const role = roleOption(interaction, 'role', true);
+  const id = integerOption(interaction, 'id', false, 1, MAX_ITEM_ID);
+  if (kind === 'verified' && id !== undefined) throw new UserError('A `verified` bind takes no `id`: it gives the role to every linked member.');
+  if (kind !== 'verified' && id === undefined) throw new UserError(`A ${KIND_LABELS[kind]} bind needs the \`id\` of the ${KIND_LABELS[kind]}.`);
+  return { roleId: role.id, kind, itemId: id === undefined ? '' : String(id) };
+}
+
+async function add(interaction: GuildCommand, services: Services, target: Bind): Promise<void> {
+  const access = services.discord.server(interaction.guildId)?.roleAccess(target.roleId) ?? { ok: false, reason: 'this server is not available to the bot' };
+  if (!access.ok) throw new UserError(`I cannot manage ${roleMention(target.roleId)}: ${access.reason}. Nothing was saved.`);
+  const count = await services.db.bind.count({ where: { guildId: interaction.guildId } });
+  if (count >= MAX_BINDS_PER_SERVER) throw new UserError(`This server already has ${count} binds, the most allowed. Remove one first.`);
+  const key = { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId };
+  try {
+    await services.db.bind.create({ data: { ...key, createdBy: interaction.user.id } });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new UserError(`${roleMention(target.roleId)} is already bound to ${describeBind(target)}.`);
+    throw error;
+  }
+  services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind added');
+  await interaction.editReply(
+    `Bound ${roleMention(target.roleId)} to ${describeBind(target)}. Linked members get it at their next check; run \`/sync\` to check everyone now.`,
+  );
+}
+
+async function remove(interaction: GuildCommand, services: Services, target: Bind): Promise<void> {
+  const deleted = await services.db.bind.deleteMany({ where: { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId } });
+  if (deleted.count === 0) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
+  services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind removed');
+  await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(target)}. Members keep the role unless another bind of it decides otherwise.`);
+}
+
+async function list(interaction: GuildCommand, services: Services): Promise<void> {
+  const binds = (await bindsByServer(services.db, [interaction.guildId])).get(interaction.guildId) ?? [];
+  const lines = binds.length === 0 ? ['This server has no binds yet. Add one with `/bind add`.'] : [`${binds.length} bind(s):`, ...binds.map((b) => `• ${roleMention(b.roleId)} ← ${describeBind(b)}`)];
+  await interaction.reply({ content: fitMessage(lines), flags: MessageFlags.Ephemeral });
+}

@@ -1,0 +1,63 @@
+import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { describeBind, itemKey } from '../src/bindings';
+import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/commands';
+import { bindsByServer } from '../src/database/binds';
+import { loadOutcomes } from '../src/database/outcomes';
+import type { Outcome } from '../src/ownership';
+import { describeOutcome, describePlanChanges, fitMessage, roleMention, timestamp, userMention } from '../src/reports';
+import { planRoles, type RoleAccess } from '../src/roleplan';
+
+export const check: SlashCommand = {
+  definition: {
+    name: 'check',
+    description: "See a member's linked Roblox account, each bind's outcome and what the next sync would change",
+    ...GUILD_ONLY,
+    default_member_permissions: PermissionFlagsBits.ManageRoles.toString(),
+    options: [{ type: ApplicationCommandOptionType.User, name: 'member', description: 'The member to look at', required: true }],
+  },
+
+  async run(interaction, services) {
+    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) throw new UserError('`/check` needs the Manage Roles permission.');
+    const target = userOption(interaction, 'member', true)!;
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const server = services.discord.server(interaction.guildId);
+    if (!server) throw new UserError('This server is not available to the bot right now; try again shortly.');
+    const [link, synced, binds] = await Promise.all([
+      services.db.link.findUnique({ where: { discordUserId: target.id } }),
+      services.db.memberSync.findUnique({ where: { guildId_discordUserId: { guildId: interaction.guildId, discordUserId: target.id } } }),
+      bindsByServer(services.db, [interaction.guildId]).then((m) => m.get(interaction.guildId) ?? []),
+    ]);
+    const lines = [
+      link
+        ? `${userMention(target.id)} is linked to Roblox **${link.robloxUsername}** (id ${link.robloxUserId}) since ${timestamp(link.linkedAt)}; last checked ${link.checkedAt ? timestamp(link.checkedAt) : 'never'}.`
+        : `${userMention(target.id)} has no linked Roblox account.`,
+    ];
+    if (synced) lines.push(`Roles last synced here ${timestamp(synced.syncedAt)}.${synced.problem ? ` Last problem: ${synced.problem}` : ''}`);
+    const member = await server.readMember(target.id);
+    if (member.kind !== 'member') {
+      lines.push(member.kind === 'absent' ? 'They are not a member of this server.' : `Their roles could not be read: ${member.detail}`);
+      await interaction.editReply(fitMessage(lines));
+      return;
+    }
+    if (binds.length === 0) {
+      lines.push('This server has no binds (`/bind add`).');
+      await interaction.editReply(fitMessage(lines));
+      return;
+    }
+    const stored = link ? await loadOutcomes(services.db, link.robloxUserId) : new Map();
+    const outcomes = new Map<string, Outcome>([...stored].map(([key, s]) => [key, s.outcome]));
+    const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
+    const plan = planRoles({ binds, linked: link !== null, outcomes, memberRoles: member.roles, roles: access });
+    lines.push('', 'Binds:');
+    for (const decision of plan.decisions) {
+      for (const { bind, outcome } of decision.binds) {
+        const checkedAt = bind.kind === 'verified' ? undefined : stored.get(itemKey(bind))?.checkedAt;
+        lines.push(`• ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${checkedAt ? ` (checked ${timestamp(checkedAt)})` : ''}`);
+      }
+    }
+    lines.push('', `Next sync would: ${describePlanChanges(plan)}.`);
+    const blocked = plan.decisions.filter((d) => d.blocked);
+    if (blocked.length > 0) lines.push('Blocked:', ...blocked.map((d) => `• ${roleMention(d.roleId)}: ${d.blocked}`));
+    await interaction.editReply(fitMessage(lines));
+  },
+};

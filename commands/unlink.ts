@@ -1,0 +1,25 @@
+import { MessageFlags } from 'discord.js';
+import { GUILD_ONLY, type SlashCommand, UserError } from '../src/commands';
+import { fitMessage, summarizeServer } from '../src/reports';
+
+export const unlink: SlashCommand = {
+  definition: { name: 'unlink', description: 'Unlink your Roblox account; roles it earned are removed', ...GUILD_ONLY },
+
+  async run(interaction, services) {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const discordUserId = interaction.user.id;
+    const removed = await services.db.$transaction(async (tx) => {
+      const link = await tx.link.findUnique({ where: { discordUserId } });
+      if (!link) return null;
+      await tx.link.delete({ where: { discordUserId } });
+      await tx.verification.deleteMany({ where: { discordUserId } });
+      await tx.outcome.deleteMany({ where: { robloxUserId: link.robloxUserId } });
+      return link;
+    });
+    if (!removed) throw new UserError('You have no linked Roblox account.');
+    services.log.info({ discordUserId, robloxUserId: removed.robloxUserId }, 'account unlinked');
+    const result = await services.syncMember(discordUserId);
+    const here = result.servers.find((s) => s.guildId === interaction.guildId);
+    await interaction.editReply(fitMessage([`Unlinked **${removed.robloxUsername}**.`, ...summarizeServer(here)]));
+  },
+};

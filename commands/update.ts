@@ -1,0 +1,26 @@
+import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/commands';
+import { fitMessage, summarizeServer, userMention } from '../src/reports';
+
+export const update: SlashCommand = {
+  definition: {
+    name: 'update',
+    description: 'Re-check Roblox ownership now and fix roles',
+    ...GUILD_ONLY,
+    options: [{ type: ApplicationCommandOptionType.User, name: 'member', description: 'Someone else to re-check (needs Manage Roles)', required: false }],
+  },
+
+  async run(interaction, services) {
+    const target = userOption(interaction, 'member', false) ?? interaction.user;
+    const self = target.id === interaction.user.id;
+    if (!self && !interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) {
+      throw new UserError('Re-checking another member needs the Manage Roles permission.');
+    }
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const link = await services.db.link.findUnique({ where: { discordUserId: target.id } });
+    if (!link) throw new UserError(self ? 'You have not linked a Roblox account yet: run `/verify`.' : `${userMention(target.id)} has not linked a Roblox account.`);
+    const result = await services.syncMember(target.id);
+    const here = result.servers.find((s) => s.guildId === interaction.guildId);
+    await interaction.editReply(fitMessage([`Re-checked ${self ? 'you' : userMention(target.id)} (Roblox **${link.robloxUsername}**).`, ...summarizeServer(here)]));
+  },
+};

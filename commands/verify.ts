@@ -1,0 +1,74 @@
+import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
+import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
+import { fitMessage, summarizeServer, timestamp, userMention } from '../src/reports';
+import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
+
+export const verify: SlashCommand = {
+  definition: {
+    name: 'verify',
+    description: 'Link your Roblox account to get the roles for what you own',
+    ...GUILD_ONLY,
+    options: [
+      { type: ApplicationCommandOptionType.String, name: 'username', description: 'Your Roblox username or numeric user id', required: false, min_length: 1, max_length: 32 },
+    ],
+  },
+
+  async run(interaction, services) {
+    const input = stringOption(interaction, 'username', false, 32);
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (input === undefined) {
+      const link = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
+      throw new UserError(
+        link
+          ? `You are linked to **${link.robloxUsername}**. To link a different account, run \`/verify username:<name>\`; to refresh your roles, run \`/update\`.`
+          : 'Tell me which Roblox account is yours: `/verify username:<your Roblox username>`.',
+      );
+    }
+    const account = await findRobloxAccount(services.roblox, input);
+    if (!account.ok) throw new UserError(account.error);
+    const existing = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
+    if (existing?.robloxUserId === account.value.id) {
+      throw new UserError(`You are already linked to **${account.value.name}**. Run \`/update\` to refresh your roles.`);
+    }
+    const pending = await startVerification(services, interaction.user.id, interaction.guildId, account.value);
+    const button = new ButtonBuilder().setCustomId(`verify:${pending.id}`).setLabel("I've added the code").setStyle(ButtonStyle.Primary);
+    await interaction.editReply({
+      content: [
+        `To prove **${account.value.name}** (id ${account.value.id}) is yours:`,
+        `1. Open https://www.roblox.com/users/${account.value.id}/profile and add this code to your **About**:`,
+        `\`\`\`${pending.code}\`\`\``,
+        `2. Save, then press the button below. The code works once and expires ${timestamp(pending.expiresAt)}.`,
+        'You can remove the code from your profile afterwards.',
+      ].join('\n'),
+      components: [new ActionRowBuilder<ButtonBuilder>().addComponents(button)],
+    });
+  },
+
+  button: {
+    prefix: 'verify',
+    async run(interaction, verificationId, services) {
+      const confirmation = await confirmVerification(services, verificationId, interaction.user.id);
+      if (confirmation.kind === 'not_yours') {
+        // Nothing happens for the presser: the code belongs to whoever ran /verify.
+        await interaction.reply({ content: 'This button belongs to someone else\'s verification. Run `/verify` to link your own account.', flags: MessageFlags.Ephemeral });
+        return;
+      }
+      await interaction.deferUpdate();
+      if (confirmation.kind === 'failed') {
+        await interaction.editReply({ content: confirmation.error, ...(confirmation.retry ? {} : { components: [] }) });
+        return;
+      }
+      services.log.info({ discordUserId: interaction.user.id, robloxUserId: confirmation.robloxUserId, movedFrom: confirmation.previousHolder }, 'account linked');
+      if (confirmation.previousHolder) {
+        // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
+        services.syncMember(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
+      }
+      const result = await services.syncMember(interaction.user.id);
+      const here = result.servers.find((s) => s.guildId === interaction.guildId);
+      await interaction.editReply({
+        content: fitMessage([`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)]),
+        components: [],
+      });
+    },
+  },
+};

@@ -1,0 +1,131 @@
+// The one place where everything is built and connected. main.ts calls it with the validated
+// configuration; the end-to-end tests call it with fakes' addresses and a temporary database.
+
+import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials } from 'discord.js';
+import { schedule } from 'node-cron';
+import { COMMANDS } from '../commands/index';
+import { type Clock, systemClock } from './clock';
+import type { Services } from './commands';
+import type { Config } from './config';
+import { type Database, migrateDatabase, openDatabase } from './database/client';
+import { discordSide } from './discord/servers';
+import { interactionRouter } from './interactions';
+import type { Logger } from './log';
+import { ensureCommandsRegistered } from './registration';
+import { createRobloxApi } from './roblox/api';
+import type { RobloxHttpOptions } from './roblox/http';
+import { createMemberSync } from './sync/member';
+import { createSyncRuns, type SyncRuns } from './sync/runs';
+
+export interface BotOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Tests shorten Roblox timeouts and backoff, and the rate window. */
+  robloxHttp?: Partial<RobloxHttpOptions>;
+  robloxWindowMs?: number;
+}
+
+export interface Bot {
+  client: Client;
+  db: Database;
+  runs: SyncRuns;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+const INTENT_HELP =
+  'Discord refused the Server Members intent. Enable it: Discord Developer Portal → your application → Bot → ' +
+  'Privileged Gateway Intents → turn on "Server Members Intent" → Save, then start gatepass again.';
+
+export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
+  const { log } = options;
+  const clock = options.clock ?? systemClock;
+  await migrateDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl);
+
+  const roblox = createRobloxApi({
+    apiBaseUrl: config.robloxApiBaseUrl,
+    usersBaseUrl: config.robloxUsersApiBaseUrl,
+    apiKey: config.robloxApiKey,
+    inventoryPerMinute: config.robloxInventoryRateLimit,
+    http: { clock, ...options.robloxHttp },
+    windowMs: options.robloxWindowMs,
+  });
+  // Server Members is needed for join-time sync and for /sync to list a server's members.
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
+    partials: [Partials.GuildMember],
+    rest: { api: config.discordApiBaseUrl },
+    allowedMentions: { parse: [] },
+  });
+  const discord = discordSide(client);
+  const syncMember = createMemberSync({ db, roblox, discord, log, clock });
+  const runs = createSyncRuns({ db, discord, log, clock, syncMember });
+  const services: Services = { db, roblox, discord, syncMember, runs, log, clock };
+
+  const route = interactionRouter(COMMANDS, services);
+  client.on(Events.InteractionCreate, (interaction) => void route(interaction));
+  client.on(Events.GuildMemberAdd, (member) => {
+    void (async () => {
+      if (!(await db.link.findUnique({ where: { discordUserId: member.id } }))) return;
+      const result = await syncMember(member.id);
+      log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, 'synced a linked member on join');
+    })().catch((error) => log.error({ err: error, discordUserId: member.id }, 'join-time sync failed'));
+  });
+  client.on(Events.Error, (error) => log.error({ err: error }, 'discord client error'));
+  client.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope }, 'discord rate limit'));
+
+  const stopAll = async () => {
+    await runs.stop();
+    await client.destroy();
+    await db.$disconnect();
+  };
+
+  try {
+    await login(client, config.discordToken);
+    log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
+    if (await ensureCommandsRegistered(client.application!, COMMANDS.map((c) => c.definition))) log.info('slash commands registered');
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const tick = async (trigger: string) => {
+    await db.verification.deleteMany({ where: { expiresAt: { lt: new Date(clock.now()) } } });
+    await runs.runAll(trigger);
+  };
+  const task = schedule(config.syncCron, () => tick('schedule').catch((error) => log.error({ err: error }, 'scheduled sync failed')), { noOverlap: true, name: 'sync' });
+  // A run cut short by a restart is finished now rather than at the next tick.
+  if (await db.syncRun.findFirst({ where: { finishedAt: null } })) void tick('resume').catch((error) => log.error({ err: error }, 'resumed sync failed'));
+
+  return {
+    client,
+    db,
+    runs,
+    async stop() {
+      await task.stop();
+      await stopAll();
+    },
+  };
+}
+
+/** Logs in and waits until the client is ready; a refused intent or token becomes a StartupError. */
+function login(client: Client, token: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDisconnect = (event: { code: number }) => {
+      if (event.code === GatewayCloseCodes.DisallowedIntents) reject(new StartupError(INTENT_HELP));
+      else if (event.code === GatewayCloseCodes.AuthenticationFailed) reject(new StartupError('Discord rejected DISCORD_TOKEN (gateway close 4004). Copy the token again from the Developer Portal → Bot → Reset Token.'));
+      else reject(new StartupError(`Discord closed the connection for good (code ${event.code}).`));
+    };
+    client.once(Events.ShardDisconnect, onDisconnect);
+    client.once(Events.ClientReady, () => {
+      client.off(Events.ShardDisconnect, onDisconnect);
+      resolve();
+    });
+    client.login(token).catch((error: unknown) => {
+      const status = (error as { status?: number }).status;
+      reject(status === 401 ? new StartupError('Discord rejected DISCORD_TOKEN (401 Unauthorized). Copy the token again from the Developer Portal → Bot → Reset Token.') : error);
+    });
+  });
+}

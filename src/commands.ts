@@ -1,0 +1,98 @@
+// What every slash command module provides, and the reading of options in one careful place:
+// any option may arrive with the wrong type, out of range, or not at all.
+
+import {
+  ApplicationCommandOptionType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type CommandInteractionOption,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type Role,
+  type User,
+} from 'discord.js';
+import type { Clock } from './clock';
+import type { Database } from './database/client';
+import type { DiscordSide } from './discord/servers';
+import type { Logger } from './log';
+import type { RobloxApi } from './roblox/api';
+import type { SyncMember } from './sync/member';
+import type { SyncRuns } from './sync/runs';
+
+export interface Services {
+  db: Database;
+  roblox: RobloxApi;
+  discord: DiscordSide;
+  syncMember: SyncMember;
+  runs: SyncRuns;
+  log: Logger;
+  clock: Clock;
+}
+
+export type GuildCommand = ChatInputCommandInteraction<'cached'>;
+export type GuildButton = ButtonInteraction<'cached'>;
+
+export interface SlashCommand {
+  definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  run(interaction: GuildCommand, services: Services): Promise<void>;
+  /** Buttons whose custom id starts with `${prefix}:` belong to this command. */
+  button?: { prefix: string; run(interaction: GuildButton, argument: string, services: Services): Promise<void> };
+}
+
+/** A problem with what the user asked; its message is shown to them as is. */
+export class UserError extends Error {}
+
+/** Guild-only commands, also checked again when they run. */
+export const GUILD_ONLY: Pick<RESTPostAPIChatInputApplicationCommandsJSONBody, 'contexts' | 'integration_types'> = {
+  contexts: [InteractionContextType.Guild],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+};
+
+function option(interaction: GuildCommand, name: string, type: ApplicationCommandOptionType, required: boolean): CommandInteractionOption<'cached'> | undefined {
+  const found = interaction.options.data.flatMap((o) => (o.options ? [o, ...o.options] : [o])).find((o) => o.name === name);
+  if (!found) {
+    if (required) throw new UserError(`The option \`${name}\` is required.`);
+    return undefined;
+  }
+  if (found.type !== type) throw new UserError(`The option \`${name}\` has the wrong type.`);
+  return found;
+}
+
+export function stringOption(interaction: GuildCommand, name: string, required: boolean, maxLength = 100): string | undefined {
+  const value = option(interaction, name, ApplicationCommandOptionType.String, required)?.value;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new UserError(`The option \`${name}\` must be text.`);
+  if (value.length > maxLength) throw new UserError(`The option \`${name}\` is too long (at most ${maxLength} characters).`);
+  return value;
+}
+
+export function integerOption(interaction: GuildCommand, name: string, required: boolean, min: number, max: number): number | undefined {
+  const value = option(interaction, name, ApplicationCommandOptionType.Integer, required)?.value;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new UserError(`The option \`${name}\` must be a whole number.`);
+  if (value < min || value > max) throw new UserError(`The option \`${name}\` must be between ${min} and ${max}; got ${value}.`);
+  return value;
+}
+
+export function roleOption(interaction: GuildCommand, name: string, required: true): Role;
+export function roleOption(interaction: GuildCommand, name: string, required: boolean): Role | undefined {
+  const found = option(interaction, name, ApplicationCommandOptionType.Role, required);
+  if (!found) return undefined;
+  const role = found.role ?? interaction.guild.roles.cache.get(String(found.value));
+  if (!role) throw new UserError(`The role given for \`${name}\` does not exist in this server.`);
+  return role;
+}
+
+export function userOption(interaction: GuildCommand, name: string, required: boolean): User | undefined {
+  const found = option(interaction, name, ApplicationCommandOptionType.User, required);
+  if (!found) return undefined;
+  if (!found.user) throw new UserError(`The member given for \`${name}\` could not be resolved.`);
+  return found.user;
+}
+
+export function subcommand(interaction: GuildCommand, allowed: readonly string[]): string {
+  const name = interaction.options.data[0]?.type === ApplicationCommandOptionType.Subcommand ? interaction.options.data[0].name : undefined;
+  if (!name || !allowed.includes(name)) throw new UserError(`Use one of: ${allowed.map((a) => `\`${a}\``).join(', ')}.`);
+  return name;
+}

@@ -1,0 +1,127 @@
+// Proof that a Discord user controls a Roblox account: a random code they put in their profile's
+// "About", read back through Open Cloud Get User. Only a proof ever creates or moves a link.
+
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Clock } from './clock';
+import type { Database } from './database/client';
+import { FAILURE_REASONS } from './ownership';
+import type { RobloxApi } from './roblox/api';
+import type { RobloxFailure } from './roblox/http';
+import { findUserIdByName, getUser, type RobloxUser } from './roblox/users';
+
+export const CODE_TTL_MS = 10 * 60 * 1000;
+
+// Words, not digits: Roblox's text filter may hash long numbers in profiles.
+const WORDS = (
+  'apple amber anchor arrow autumn badge banjo beacon berry birch blossom breeze brick bubble cabin cactus candle canyon ' +
+  'carpet castle cedar cherry cinder clover cobalt comet copper coral cotton crystal daisy dawn delta desert dolphin dune ' +
+  'eagle ember falcon feather fern festival fjord forest fossil galaxy garden ginger glacier granite harbor harvest hazel ' +
+  'helmet honey horizon island ivory jasmine jungle kettle kiwi lagoon lantern lemon lilac lotus maple marble meadow ' +
+  'melon meteor mint mosaic nectar noodle oasis ocean olive orbit orchid otter paddle panda pebble pepper pine planet ' +
+  'plum pocket prairie puzzle quartz quill rabbit rainbow raven reef ribbon river rocket saddle salmon satin shell silver ' +
+  'sky spruce squirrel summit sunset tangerine thistle thunder tiger timber topaz trumpet tulip tundra velvet violet ' +
+  'volcano walnut willow window winter zebra'
+).split(' ');
+
+export function newCode(): string {
+  return ['gatepass', ...Array.from({ length: 5 }, () => WORDS[randomInt(WORDS.length)])].join(' ');
+}
+
+/** Lenient match: case, spacing and punctuation around the words do not matter. */
+export function profileHasCode(about: string, code: string): boolean {
+  const normalize = (text: string) => ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;
+  return normalize(about).includes(normalize(code));
+}
+
+const USERNAME = /^[A-Za-z0-9_]{3,20}$/;
+
+export type Step<T> = { ok: true; value: T } | { ok: false; error: string };
+
+interface VerifyDeps {
+  db: Database;
+  roblox: RobloxApi;
+  clock: Clock;
+}
+
+/** Resolves a username or numeric id to an existing Roblox account. */
+export async function findRobloxAccount(roblox: RobloxApi, input: string): Promise<Step<RobloxUser>> {
+  const text = input.trim();
+  let userId: string;
+  if (/^\d+$/.test(text)) {
+    if (Number(text) < 1 || !Number.isSafeInteger(Number(text))) return { ok: false, error: `"${text}" is not a valid Roblox user id.` };
+    userId = String(Number(text));
+  } else {
+    if (!USERNAME.test(text)) return { ok: false, error: 'A Roblox username is 3 to 20 letters, digits or underscores; give that or your numeric user id.' };
+    const found = await findUserIdByName(roblox, text);
+    if (!found.ok) return robloxDown(found.failure);
+    if (found.value === null) return { ok: false, error: `No Roblox account is named "${text}". Check the spelling, or give your numeric user id.` };
+    userId = found.value;
+  }
+  const user = await getUser(roblox, userId);
+  if (!user.ok) {
+    if (user.failure.kind === 'not_found') return { ok: false, error: `No Roblox account has the id ${userId}.` };
+    return robloxDown(user.failure);
+  }
+  return user;
+}
+
+function robloxDown(failure: RobloxFailure): { ok: false; error: string } {
+  return { ok: false, error: `Roblox could not be asked just now (${FAILURE_REASONS[failure.kind]}). Nothing was changed; please try again in a minute.` };
+}
+
+export interface PendingVerification {
+  id: string;
+  code: string;
+  expiresAt: Date;
+  robloxUserId: string;
+  robloxUsername: string;
+}
+
+/** Starts (or restarts) a proof for this Discord user; an earlier pending code stops working. */
+export async function startVerification(deps: VerifyDeps, discordUserId: string, guildId: string, account: RobloxUser): Promise<PendingVerification> {
+  const data = {
+    id: randomBytes(18).toString('base64url'),
+    code: newCode(),
+    guildId,
+    robloxUserId: account.id,
+    robloxUsername: account.name,
+    expiresAt: new Date(deps.clock.now() + CODE_TTL_MS),
+  };
+  await deps.db.verification.upsert({ where: { discordUserId }, create: { discordUserId, ...data }, update: data });
+  return data;
+}
+
+export type Confirmation =
+  | { kind: 'linked'; robloxUserId: string; robloxUsername: string; guildId: string; previousHolder?: string }
+  | { kind: 'not_yours' }
+  | { kind: 'failed'; error: string; retry: boolean };
+
+/** Checks the profile for the code and, if it is there, stores the link and spends the code. */
+export async function confirmVerification(deps: VerifyDeps, verificationId: string, presserId: string): Promise<Confirmation> {
+  const pending = await deps.db.verification.findUnique({ where: { id: verificationId } });
+  if (!pending) return { kind: 'failed', error: 'This verification was already used or replaced. Run /verify again.', retry: false };
+  if (pending.discordUserId !== presserId) return { kind: 'not_yours' };
+  if (pending.expiresAt.getTime() <= deps.clock.now()) {
+    await deps.db.verification.deleteMany({ where: { id: verificationId } });
+    return { kind: 'failed', error: 'This code has expired. Run /verify again for a new one.', retry: false };
+  }
+  const user = await getUser(deps.roblox, pending.robloxUserId);
+  if (!user.ok) return { kind: 'failed', error: robloxDown(user.failure).error, retry: true };
+  if (!profileHasCode(user.value.about, pending.code)) {
+    return {
+      kind: 'failed',
+      retry: true,
+      error: `The code is not in the About of **${user.value.name}** yet. Save it on your profile (it can take a moment to show), then press the button again.`,
+    };
+  }
+  return deps.db.$transaction(async (tx) => {
+    // Spending the code and writing the link happen together: a code links once, at most.
+    const spent = await tx.verification.deleteMany({ where: { id: verificationId } });
+    if (spent.count === 0) return { kind: 'failed', error: 'This verification was already used. Run /verify again.', retry: false } as const;
+    const previous = await tx.link.findFirst({ where: { robloxUserId: pending.robloxUserId, NOT: { discordUserId: presserId } } });
+    if (previous) await tx.link.delete({ where: { discordUserId: previous.discordUserId } });
+    const link = { robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, linkedAt: new Date(deps.clock.now()), checkedAt: null };
+    await tx.link.upsert({ where: { discordUserId: presserId }, create: { discordUserId: presserId, ...link }, update: link });
+    return { kind: 'linked', robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, guildId: pending.guildId, previousHolder: previous?.discordUserId } as const;
+  });
+}
