@@ -1,0 +1,701 @@
+// A fake Discord (REST v10 + gateway websocket) for the real discord.js Client, built from
+// ../shared/docs/discord-api.md. It enforces what the bot depends on (auth, role hierarchy and
+// permissions, error codes, per-guild role buckets, the privileged members intent), validates every
+// JSON body it sends or receives against the OpenAPI spec, and records what the bot did.
+
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DiscordSnowflake } from '@sapphire/snowflake';
+import { WebSocket, WebSocketServer } from 'ws';
+import { close, listen, readBody, sendJson } from './http';
+import { discordSpec } from './spec';
+
+export const PERMISSIONS = { ADMINISTRATOR: 1n << 3n, MANAGE_GUILD: 1n << 5n, MANAGE_ROLES: 1n << 28n, VIEW_CHANNEL: 1n << 10n, SEND_MESSAGES: 1n << 11n };
+const INTENT_GUILD_MEMBERS = 1 << 1;
+
+export const snowflake = () => DiscordSnowflake.generate().toString();
+
+export interface FakeRole {
+  id: string;
+  name: string;
+  permissions: bigint;
+  position: number;
+  managed: boolean;
+}
+
+export interface FakeGuild {
+  id: string;
+  name: string;
+  ownerId: string;
+  channelId: string;
+  roles: Map<string, FakeRole>;
+  /** user id → role ids (without @everyone) */
+  members: Map<string, { roles: string[]; joinedAt: string }>;
+}
+
+export interface RoleWrite {
+  method: 'PUT' | 'DELETE';
+  guildId: string;
+  userId: string;
+  roleId: string;
+  status: number;
+  reason: string | undefined;
+}
+
+export interface DiscordRequest {
+  method: string;
+  template: string;
+  path: string;
+  status: number;
+  authorized: boolean;
+}
+
+export type DiscordFault = { status: number; body: unknown; headers?: Record<string, string> };
+
+interface Message {
+  id: string;
+  content: string;
+  components: unknown[];
+  flags: number;
+  edited: boolean;
+}
+
+export interface InteractionRecord {
+  id: string;
+  token: string;
+  guildId: string;
+  userId: string;
+  callbacks: { type: number; data?: Record<string, unknown> }[];
+  message?: Message;
+  /** Set once the bot has said something final: a reply, or an edit after a deferral. */
+  answered: boolean;
+}
+
+const ROUTES: [string, string][] = [
+  ['GET', '/gateway/bot'],
+  ['GET', '/applications/{application_id}/commands'],
+  ['PUT', '/applications/{application_id}/commands'],
+  ['PUT', '/applications/{application_id}/guilds/{guild_id}/commands'],
+  ['GET', '/guilds/{guild_id}/members/{user_id}'],
+  ['PUT', '/guilds/{guild_id}/members/{user_id}/roles/{role_id}'],
+  ['DELETE', '/guilds/{guild_id}/members/{user_id}/roles/{role_id}'],
+  ['GET', '/guilds/{guild_id}/roles'],
+  ['POST', '/interactions/{interaction_id}/{interaction_token}/callback'],
+  ['GET', '/webhooks/{webhook_id}/{webhook_token}/messages/@original'],
+  ['PATCH', '/webhooks/{webhook_id}/{webhook_token}/messages/@original'],
+  ['POST', '/webhooks/{webhook_id}/{webhook_token}'],
+];
+const PUBLIC_ROUTES = new Set(['/interactions/{interaction_id}/{interaction_token}/callback', '/webhooks/{webhook_id}/{webhook_token}/messages/@original', '/webhooks/{webhook_id}/{webhook_token}']);
+
+const errorBody = (code: number, message: string) => ({ code, message });
+
+export class FakeDiscord {
+  readonly token = `${Buffer.from(snowflake()).toString('base64url')}.${randomBytes(4).toString('base64url')}.${randomBytes(20).toString('base64url')}`;
+  readonly applicationId: string;
+  readonly botUserId: string;
+  readonly guilds = new Map<string, FakeGuild>();
+  readonly users = new Map<string, { id: string; username: string }>();
+  readonly requests: DiscordRequest[] = [];
+  readonly roleWrites: RoleWrite[] = [];
+  readonly specErrors: string[] = [];
+  readonly interactions = new Map<string, InteractionRecord>();
+  globalCommands: Record<string, unknown>[] = [];
+  commandPuts = 0;
+  /** Whether the application may use the privileged Server Members intent. */
+  membersIntentAllowed = true;
+  /** Role add/remove bucket per guild: a fixed window. */
+  roleBucket = { limit: 10, windowMs: 1_000 };
+  fault: ((method: string, template: string, params: Record<string, string>) => DiscordFault | undefined) | undefined;
+  url = '';
+  private readonly sockets = new Set<{ ws: WebSocket; intents: number; seq: number }>();
+  private readonly buckets = new Map<string, { start: number; used: number }>();
+  private server?: Awaited<ReturnType<typeof listen>>['server'];
+  private wss?: WebSocketServer;
+
+  constructor() {
+    this.botUserId = Buffer.from(this.token.split('.')[0]!, 'base64url').toString('utf8');
+    this.applicationId = this.botUserId;
+    this.users.set(this.botUserId, { id: this.botUserId, username: 'gatepass' });
+  }
+
+  // ── world building ────────────────────────────────────────────────────────────────────────
+
+  /** A guild with @everyone and the bot's own role (Manage Roles) at `botRolePosition`. */
+  addGuild(name: string, options: { botRolePosition?: number; botCanManageRoles?: boolean } = {}): FakeGuild {
+    const id = snowflake();
+    const owner = this.addUser(`${name}-owner`);
+    const guild: FakeGuild = { id, name, ownerId: owner, channelId: snowflake(), roles: new Map(), members: new Map() };
+    guild.roles.set(id, { id, name: '@everyone', permissions: PERMISSIONS.VIEW_CHANNEL | PERMISSIONS.SEND_MESSAGES, position: 0, managed: false });
+    const botRole = this.addRoleTo(guild, 'gatepass', {
+      position: options.botRolePosition ?? 10,
+      permissions: options.botCanManageRoles === false ? 0n : PERMISSIONS.MANAGE_ROLES,
+      managed: true,
+    });
+    guild.members.set(owner, { roles: [], joinedAt: new Date().toISOString() });
+    guild.members.set(this.botUserId, { roles: [botRole], joinedAt: new Date().toISOString() });
+    this.guilds.set(id, guild);
+    return guild;
+  }
+
+  addUser(username: string): string {
+    const id = snowflake();
+    this.users.set(id, { id, username });
+    return id;
+  }
+
+  addRole(guildId: string, name: string, options: { position?: number; permissions?: bigint; managed?: boolean } = {}): string {
+    const guild = this.guild(guildId);
+    const id = this.addRoleTo(guild, name, options);
+    this.dispatchAll('GUILD_ROLE_CREATE', { guild_id: guildId, role: this.roleJson(guild.roles.get(id)!) });
+    return id;
+  }
+
+  private addRoleTo(guild: FakeGuild, name: string, options: { position?: number; permissions?: bigint; managed?: boolean }): string {
+    const id = snowflake();
+    guild.roles.set(id, { id, name, permissions: options.permissions ?? 0n, position: options.position ?? 1, managed: options.managed ?? false });
+    return id;
+  }
+
+  deleteRole(guildId: string, roleId: string): void {
+    const guild = this.guild(guildId);
+    guild.roles.delete(roleId);
+    for (const member of guild.members.values()) member.roles = member.roles.filter((r) => r !== roleId);
+    this.dispatchAll('GUILD_ROLE_DELETE', { guild_id: guildId, role_id: roleId });
+  }
+
+  /** Adds a member; sends GUILD_MEMBER_ADD to sessions with the Server Members intent. */
+  addMember(guildId: string, userId: string, roles: string[] = []): void {
+    const guild = this.guild(guildId);
+    guild.members.set(userId, { roles: [...roles], joinedAt: new Date().toISOString() });
+    this.dispatchAll('GUILD_MEMBER_ADD', { ...this.memberJson(guild, userId), guild_id: guildId }, INTENT_GUILD_MEMBERS);
+  }
+
+  removeMember(guildId: string, userId: string): void {
+    this.guild(guildId).members.delete(userId);
+    this.dispatchAll('GUILD_MEMBER_REMOVE', { guild_id: guildId, user: this.userJson(userId) }, INTENT_GUILD_MEMBERS);
+  }
+
+  memberRoles(guildId: string, userId: string): string[] {
+    return [...(this.guild(guildId).members.get(userId)?.roles ?? [])];
+  }
+
+  /** Sets a member's roles as a moderator would by hand. */
+  setMemberRoles(guildId: string, userId: string, roles: string[]): void {
+    const guild = this.guild(guildId);
+    guild.members.get(userId)!.roles = [...roles];
+    this.dispatchAll('GUILD_MEMBER_UPDATE', { ...this.memberJson(guild, userId), guild_id: guildId }, INTENT_GUILD_MEMBERS);
+  }
+
+  private guild(guildId: string): FakeGuild {
+    const guild = this.guilds.get(guildId);
+    if (!guild) throw new Error(`no fake guild ${guildId}`);
+    return guild;
+  }
+
+  // ── interactions ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a chat-input command as Discord would. `options` are raw API options; roles and users
+   * named by them are put into `resolved` automatically.
+   */
+  sendCommand(guildId: string, userId: string, name: string, options: Record<string, unknown>[] = []): InteractionRecord {
+    const command = this.globalCommands.find((c) => c.name === name);
+    const guild = this.guild(guildId);
+    const resolved = this.resolve(guild, options);
+    return this.interact(guildId, userId, 2, { id: (command?.id as string | undefined) ?? snowflake(), name, type: 1, options, ...(resolved ? { resolved } : {}) });
+  }
+
+  /** Presses a button on a message the bot sent in answer to `on`. */
+  clickButton(on: InteractionRecord, userId: string, customId: string): InteractionRecord {
+    if (!on.message) throw new Error('that interaction has no message to click on');
+    return this.interact(on.guildId, userId, 3, { custom_id: customId, component_type: 2 }, on.message);
+  }
+
+  /** Sends any interaction payload; for hostile-input tests. */
+  interact(guildId: string, userId: string, type: number, data: Record<string, unknown>, message?: Message): InteractionRecord {
+    const guild = this.guild(guildId);
+    const record: InteractionRecord = { id: snowflake(), token: `aW50ZXJhY3Rpb246${randomBytes(24).toString('base64url')}`, guildId, userId, callbacks: [], message, answered: false };
+    this.interactions.set(record.token, record);
+    const payload: Record<string, unknown> = {
+      id: record.id,
+      application_id: this.applicationId,
+      type,
+      token: record.token,
+      version: 1,
+      guild_id: guildId,
+      channel_id: guild.channelId,
+      channel: { id: guild.channelId, type: 0, name: 'general', guild_id: guildId },
+      guild: { id: guildId, locale: 'en-US', features: [] },
+      member: { ...this.memberJson(guild, userId), permissions: this.permissionsOf(guild, userId).toString() },
+      app_permissions: this.permissionsOf(guild, this.botUserId).toString(),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      context: 0,
+      entitlements: [],
+      authorizing_integration_owners: { '0': guildId },
+      attachment_size_limit: 10_485_760,
+      data,
+    };
+    if (message) payload.message = this.messageJson(message);
+    this.dispatchAll('INTERACTION_CREATE', payload);
+    return record;
+  }
+
+  /** Waits until the bot has answered the interaction; returns the final text. */
+  async answer(record: InteractionRecord, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!record.answered) {
+      if (Date.now() > deadline) throw new Error(`no answer to interaction within ${timeoutMs} ms (callbacks: ${JSON.stringify(record.callbacks)})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return record.message?.content ?? '';
+  }
+
+  private resolve(guild: FakeGuild, options: Record<string, unknown>[]): Record<string, unknown> | undefined {
+    const flat = options.flatMap((o) => [o, ...((o.options as Record<string, unknown>[] | undefined) ?? [])]);
+    const roles: Record<string, unknown> = {};
+    const users: Record<string, unknown> = {};
+    const members: Record<string, unknown> = {};
+    for (const option of flat) {
+      const id = String(option.value);
+      if (option.type === 8 && guild.roles.has(id)) roles[id] = this.roleJson(guild.roles.get(id)!);
+      if (option.type === 6 && this.users.has(id)) {
+        users[id] = this.userJson(id);
+        if (guild.members.has(id)) {
+          const { user: _user, ...member } = this.memberJson(guild, id);
+          members[id] = { ...member, permissions: this.permissionsOf(guild, id).toString() };
+        }
+      }
+    }
+    if (Object.keys(roles).length + Object.keys(users).length === 0) return undefined;
+    return { ...(Object.keys(roles).length ? { roles } : {}), ...(Object.keys(users).length ? { users, members } : {}) };
+  }
+
+  // ── JSON shapes (checked against the spec's schemas) ─────────────────────────────────────
+
+  userJson(userId: string): Record<string, unknown> {
+    const user = this.users.get(userId) ?? { id: userId, username: 'unknown' };
+    const json = { id: user.id, username: user.username, avatar: null, discriminator: '0', public_flags: 0, flags: 0, global_name: null, primary_guild: null, bot: userId === this.botUserId };
+    this.checkSchema('UserResponse', json);
+    return json;
+  }
+
+  memberJson(guild: FakeGuild, userId: string): Record<string, unknown> {
+    const member = guild.members.get(userId);
+    const json = {
+      avatar: null,
+      banner: null,
+      communication_disabled_until: null,
+      flags: 0,
+      joined_at: member?.joinedAt ?? new Date().toISOString(),
+      nick: null,
+      pending: false,
+      premium_since: null,
+      roles: [...(member?.roles ?? [])],
+      user: this.userJson(userId),
+      mute: false,
+      deaf: false,
+    };
+    this.checkSchema('GuildMemberResponse', json);
+    return json;
+  }
+
+  roleJson(role: FakeRole): Record<string, unknown> {
+    const json = {
+      id: role.id,
+      name: role.name,
+      description: null,
+      permissions: role.permissions.toString(),
+      position: role.position,
+      color: 0,
+      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+      hoist: false,
+      managed: role.managed,
+      mentionable: false,
+      icon: null,
+      unicode_emoji: null,
+      flags: 0,
+      ...(role.managed ? { tags: { bot_id: this.botUserId } } : {}),
+    };
+    this.checkSchema('GuildRoleResponse', json);
+    return json;
+  }
+
+  private messageJson(message: Message): Record<string, unknown> {
+    const json = {
+      id: message.id,
+      channel_id: snowflake(),
+      author: this.userJson(this.botUserId),
+      content: message.content,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: message.edited ? new Date().toISOString() : null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: [],
+      pinned: false,
+      type: 20,
+      flags: message.flags,
+      components: message.components,
+      application_id: this.applicationId,
+      webhook_id: this.applicationId,
+    };
+    return json;
+  }
+
+  permissionsOf(guild: FakeGuild, userId: string): bigint {
+    if (userId === guild.ownerId) return (1n << 50n) - 1n;
+    const member = guild.members.get(userId);
+    let bits = guild.roles.get(guild.id)?.permissions ?? 0n;
+    for (const roleId of member?.roles ?? []) bits |= guild.roles.get(roleId)?.permissions ?? 0n;
+    return bits & PERMISSIONS.ADMINISTRATOR ? (1n << 50n) - 1n : bits;
+  }
+
+  private highestPosition(guild: FakeGuild, userId: string): number {
+    return Math.max(0, ...(guild.members.get(userId)?.roles ?? []).map((r) => guild.roles.get(r)?.position ?? 0));
+  }
+
+  private checkSchema(name: string, value: unknown): void {
+    const problems = discordSpec.schema(name, value);
+    if (problems.length > 0) this.specErrors.push(`${name}: ${problems.join('; ')}`);
+  }
+
+  // ── server ────────────────────────────────────────────────────────────────────────────────
+
+  async start(): Promise<string> {
+    const { server, url } = await listen((req, res) => void this.handle(req, res));
+    this.server = server;
+    this.url = url;
+    this.wss = new WebSocketServer({ noServer: true });
+    // discord.js appends "?v=10&encoding=json" to the URL without a slash: accept any path.
+    server.on('upgrade', (req, socket, head) => this.wss!.handleUpgrade(req, socket, head, (ws) => this.gateway(ws)));
+    return url;
+  }
+
+  async close(): Promise<void> {
+    for (const { ws } of this.sockets) ws.terminate();
+    this.wss?.close();
+    if (this.server) await close(this.server);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname.replace(/^\/api\/v10/, '');
+    const segments = path.split('/').map((s) => decodeURIComponent(s));
+    const match = ROUTES.map(([method, template]) => ({ method, template, params: matchTemplate(template, segments) })).find((r) => r.method === req.method && r.params);
+    const authorized = req.headers.authorization === `Bot ${this.token}`;
+    const record: DiscordRequest = { method: req.method ?? '', template: match?.template ?? path, path, status: 0, authorized };
+    this.requests.push(record);
+    const text = await readBody(req);
+    const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      if (match && status >= 200 && status < 300 && body !== undefined) {
+        const problems = discordSpec.response(match.template, match.method.toLowerCase(), status, body);
+        if (problems.length > 0) this.specErrors.push(`response ${match.method} ${match.template}: ${problems.join('; ')}`);
+      }
+      if (status === 204 && body !== undefined) this.specErrors.push(`204 with a body on ${path}`);
+      sendJson(res, status, body, { 'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '49', 'x-ratelimit-reset-after': '1', 'x-ratelimit-reset': String(Date.now() / 1000 + 1), 'x-ratelimit-bucket': 'fake-default', ...headers });
+    };
+    if (!match) return reply(404, errorBody(0, '404: Not Found'));
+    if (!PUBLIC_ROUTES.has(match.template) && !authorized) return reply(401, errorBody(0, '401: Unauthorized'));
+    let body: unknown;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return reply(400, errorBody(50109, 'The request body contains invalid JSON.'));
+      }
+      const problems = discordSpec.request(match.template, match.method.toLowerCase(), docsToSpec(body));
+      if (problems.length > 0) {
+        this.specErrors.push(`request ${match.method} ${match.template}: ${problems.join('; ')}`);
+        return reply(400, { ...errorBody(50035, 'Invalid Form Body'), errors: {} });
+      }
+    }
+    const fault = this.fault?.(match.method, match.template, match.params!);
+    if (fault) return reply(fault.status, fault.body, fault.headers);
+    this.route(match.method, match.template, match.params!, body, req, reply);
+  }
+
+  private route(method: string, template: string, params: Record<string, string>, body: unknown, req: IncomingMessage, reply: (status: number, body?: unknown, headers?: Record<string, string>) => void): void {
+    const guild = params.guild_id ? this.guilds.get(params.guild_id) : undefined;
+    if (params.guild_id && !guild) return reply(404, errorBody(10004, 'Unknown Guild'));
+    switch (`${method} ${template}`) {
+      case 'GET /gateway/bot':
+        return reply(200, { url: this.url.replace(/^http/, 'ws'), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
+      case 'GET /applications/{application_id}/commands':
+        return reply(200, this.globalCommands);
+      case 'PUT /applications/{application_id}/commands':
+      case 'PUT /applications/{application_id}/guilds/{guild_id}/commands': {
+        this.commandPuts++;
+        const commands = (body as Record<string, unknown>[]).map((c) => ({
+          id: this.globalCommands.find((g) => g.name === c.name)?.id ?? snowflake(),
+          application_id: this.applicationId,
+          version: snowflake(),
+          type: 1,
+          default_member_permissions: null,
+          dm_permission: true,
+          nsfw: false,
+          integration_types: [0],
+          contexts: null,
+          options: [],
+          ...c,
+        }));
+        if (template === '/applications/{application_id}/commands') this.globalCommands = commands;
+        return reply(200, commands);
+      }
+      case 'GET /guilds/{guild_id}/members/{user_id}':
+        if (!guild!.members.has(params.user_id!)) return reply(404, errorBody(10007, 'Unknown Member'));
+        return reply(200, this.memberJson(guild!, params.user_id!));
+      case 'GET /guilds/{guild_id}/roles':
+        return reply(200, [...guild!.roles.values()].map((r) => this.roleJson(r)));
+      case 'PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
+      case 'DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
+        return this.roleWrite(method as 'PUT' | 'DELETE', guild!, params.user_id!, params.role_id!, req, reply);
+      case 'POST /interactions/{interaction_id}/{interaction_token}/callback':
+        return this.callback(params.interaction_token!, body as { type: number; data?: Record<string, unknown> }, new URL(req.url ?? '/', 'http://fake').searchParams.get('with_response') === 'true', reply);
+      case 'GET /webhooks/{webhook_id}/{webhook_token}/messages/@original':
+      case 'PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original': {
+        const record = this.interactions.get(params.webhook_token!);
+        if (!record || params.webhook_id !== this.applicationId || !record.message) return reply(404, errorBody(10008, 'Unknown Message'));
+        if (method === 'PATCH') {
+          const data = body as { content?: string; components?: unknown[] };
+          if (data.content !== undefined) record.message.content = data.content;
+          if (data.components !== undefined) record.message.components = toResponseComponents(data.components);
+          record.message.edited = true;
+          record.message.flags &= ~128; // no longer "thinking"
+          record.answered = true;
+        }
+        return reply(200, this.messageJson(record.message));
+      }
+      case 'POST /webhooks/{webhook_id}/{webhook_token}': {
+        const record = this.interactions.get(params.webhook_token!);
+        if (!record) return reply(404, errorBody(10015, 'Unknown Webhook'));
+        const data = body as { content?: string; flags?: number };
+        return reply(200, this.messageJson({ id: snowflake(), content: data.content ?? '', components: [], flags: data.flags ?? 0, edited: false }));
+      }
+    }
+    reply(404, errorBody(0, '404: Not Found'));
+  }
+
+  private roleWrite(method: 'PUT' | 'DELETE', guild: FakeGuild, userId: string, roleId: string, req: IncomingMessage, reply: (status: number, body?: unknown, headers?: Record<string, string>) => void): void {
+    const reasonHeader = req.headers['x-audit-log-reason'];
+    const write: RoleWrite = { method, guildId: guild.id, userId, roleId, status: 0, reason: typeof reasonHeader === 'string' ? decodeURIComponent(reasonHeader) : undefined };
+    this.roleWrites.push(write);
+    const bucket = this.takeRoleBucket(guild.id);
+    const done = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
+      write.status = status;
+      reply(status, body, { ...bucket.headers, ...extra });
+    };
+    if (bucket.exceeded) {
+      return done(429, { message: 'You are being rate limited.', retry_after: bucket.retryAfter, global: false, code: 0 }, { 'retry-after': bucket.retryAfter.toFixed(3), 'x-ratelimit-scope': 'user' });
+    }
+    const member = guild.members.get(userId);
+    const role = guild.roles.get(roleId);
+    if (!member) return done(404, errorBody(10007, 'Unknown Member'));
+    if (!role) return done(404, errorBody(10011, 'Unknown Role'));
+    const botPermissions = this.permissionsOf(guild, this.botUserId);
+    if (!(botPermissions & PERMISSIONS.MANAGE_ROLES) || role.managed || role.id === guild.id || role.position >= this.highestPosition(guild, this.botUserId)) {
+      return done(403, errorBody(50013, 'Missing Permissions'));
+    }
+    const had = member.roles.includes(roleId);
+    member.roles = method === 'PUT' ? (had ? member.roles : [...member.roles, roleId]) : member.roles.filter((r) => r !== roleId);
+    if (had !== (method === 'PUT')) this.dispatchAll('GUILD_MEMBER_UPDATE', { ...this.memberJson(guild, userId), guild_id: guild.id }, INTENT_GUILD_MEMBERS);
+    done(204);
+  }
+
+  private takeRoleBucket(guildId: string): { exceeded: boolean; retryAfter: number; headers: Record<string, string> } {
+    const now = Date.now();
+    let bucket = this.buckets.get(guildId);
+    if (!bucket || now - bucket.start >= this.roleBucket.windowMs) {
+      bucket = { start: now, used: 0 };
+      this.buckets.set(guildId, bucket);
+    }
+    const exceeded = bucket.used >= this.roleBucket.limit;
+    if (!exceeded) bucket.used++;
+    const resetAfter = Math.max(0, (bucket.start + this.roleBucket.windowMs - now) / 1000);
+    return {
+      exceeded,
+      retryAfter: resetAfter,
+      headers: {
+        'x-ratelimit-limit': String(this.roleBucket.limit),
+        'x-ratelimit-remaining': String(this.roleBucket.limit - bucket.used),
+        'x-ratelimit-reset-after': resetAfter.toFixed(3),
+        'x-ratelimit-reset': ((bucket.start + this.roleBucket.windowMs) / 1000).toFixed(3),
+        'x-ratelimit-bucket': 'fake-member-roles',
+      },
+    };
+  }
+
+  private callback(token: string, body: { type: number; data?: Record<string, unknown> }, withResponse: boolean, reply: (status: number, body?: unknown) => void): void {
+    const record = this.interactions.get(token);
+    if (!record) return reply(404, errorBody(10062, 'Unknown interaction'));
+    if (record.callbacks.length > 0) return reply(400, errorBody(40060, 'Interaction has already been acknowledged.'));
+    record.callbacks.push(body);
+    const data = body.data ?? {};
+    const flags = Number(data.flags ?? 0);
+    if (body.type === 4) {
+      record.message = { id: snowflake(), content: String(data.content ?? ''), components: toResponseComponents((data.components as unknown[]) ?? []), flags, edited: false };
+      record.answered = true;
+    } else if (body.type === 5) {
+      record.message = { id: snowflake(), content: '', components: [], flags: flags | 128, edited: false };
+    } else if (body.type === 7 && record.message) {
+      if (data.content !== undefined) record.message.content = String(data.content);
+      record.answered = true;
+    }
+    // type 6 (deferred update) keeps the clicked message; a later PATCH edits it.
+    if (!withResponse) return reply(204);
+    reply(200, { interaction: { id: record.id, type: 2, activity_instance_id: null, response_message_id: record.message?.id ?? null, response_message_loading: body.type === 5, response_message_ephemeral: (flags & 64) !== 0 } });
+  }
+
+  // ── gateway ───────────────────────────────────────────────────────────────────────────────
+
+  private gateway(ws: WebSocket): void {
+    const session = { ws, intents: -1, seq: 0 };
+    const send = (payload: unknown) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(payload));
+    send({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null });
+    ws.on('message', (raw) => {
+      let message: { op: number; d: Record<string, unknown> };
+      try {
+        message = JSON.parse(String(raw));
+      } catch {
+        return ws.close(4002, 'Decode error');
+      }
+      if (message.op === 1) return send({ op: 11 });
+      if (message.op === 2) {
+        if (message.d.token !== this.token && message.d.token !== `Bot ${this.token}`) return ws.close(4004, 'Authentication failed.');
+        const intents = Number(message.d.intents);
+        if (intents & INTENT_GUILD_MEMBERS && !this.membersIntentAllowed) return ws.close(4014, 'Disallowed intent(s).');
+        session.intents = intents;
+        this.sockets.add(session);
+        const dispatch = (t: string, d: unknown) => send({ op: 0, t, s: ++session.seq, d });
+        dispatch('READY', {
+          v: 10,
+          user: this.userJson(this.botUserId),
+          guilds: [...this.guilds.keys()].map((id) => ({ id, unavailable: true })),
+          session_id: randomBytes(16).toString('hex'),
+          resume_gateway_url: this.url.replace(/^http/, 'ws'),
+          shard: [0, 1],
+          application: { id: this.applicationId, flags: 0 },
+        });
+        for (const guild of this.guilds.values()) dispatch('GUILD_CREATE', this.guildCreate(guild));
+        return;
+      }
+      if (message.op === 8) return this.requestMembers(session, message.d);
+    });
+    ws.on('close', () => this.sockets.delete(session));
+  }
+
+  private guildCreate(guild: FakeGuild): Record<string, unknown> {
+    return {
+      id: guild.id,
+      name: guild.name,
+      icon: null,
+      splash: null,
+      discovery_splash: null,
+      banner: null,
+      description: null,
+      owner_id: guild.ownerId,
+      afk_channel_id: null,
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      mfa_level: 0,
+      system_channel_id: null,
+      system_channel_flags: 0,
+      rules_channel_id: null,
+      public_updates_channel_id: null,
+      safety_alerts_channel_id: null,
+      vanity_url_code: null,
+      premium_tier: 0,
+      premium_subscription_count: 0,
+      preferred_locale: 'en-US',
+      nsfw_level: 0,
+      premium_progress_bar_enabled: false,
+      application_id: null,
+      max_members: 500_000,
+      joined_at: new Date().toISOString(),
+      large: false,
+      unavailable: false,
+      member_count: guild.members.size,
+      roles: [...guild.roles.values()].map((r) => this.roleJson(r)),
+      // Without presences Discord sends only the bot's own member (and users in voice).
+      members: [this.memberJson(guild, this.botUserId)],
+      channels: [{ id: guild.channelId, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 }],
+      threads: [],
+      voice_states: [],
+      presences: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+      emojis: [],
+      stickers: [],
+      features: [],
+    };
+  }
+
+  private requestMembers(session: { ws: WebSocket; intents: number; seq: number }, d: Record<string, unknown>): void {
+    const guild = this.guilds.get(String(d.guild_id));
+    if (!guild) return;
+    const wanted = Array.isArray(d.user_ids) ? (d.user_ids as string[]) : undefined;
+    const ids = wanted ? wanted.filter((id) => guild.members.has(id)) : [...guild.members.keys()];
+    const members = ids.map((id) => this.memberJson(guild, id));
+    const chunks = Math.max(1, Math.ceil(members.length / 1000));
+    for (let index = 0; index < chunks; index++) {
+      session.ws.send(
+        JSON.stringify({
+          op: 0,
+          t: 'GUILD_MEMBERS_CHUNK',
+          s: ++session.seq,
+          d: { guild_id: guild.id, members: members.slice(index * 1000, (index + 1) * 1000), chunk_index: index, chunk_count: chunks, nonce: d.nonce, ...(wanted ? { not_found: wanted.filter((id) => !guild.members.has(id)) } : {}) },
+        }),
+      );
+    }
+  }
+
+  private dispatchAll(t: string, d: unknown, requiredIntent = 0): void {
+    for (const session of this.sockets) {
+      if (requiredIntent && !(session.intents & requiredIntent)) continue;
+      if (session.ws.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify({ op: 0, t, s: ++session.seq, d }));
+    }
+  }
+}
+
+/**
+ * Where the spec and Discord's docs disagree, the docs win (../shared/docs/discord-api.md): the docs
+ * give default_member_permissions as a bitfield string, the spec as an integer. Convert before
+ * validating so the rest of the body is still checked against the spec.
+ */
+function docsToSpec(body: unknown): unknown {
+  if (!Array.isArray(body)) return body;
+  return body.map((command: Record<string, unknown>) =>
+    typeof command.default_member_permissions === 'string' && /^\d+$/.test(command.default_member_permissions)
+      ? { ...command, default_member_permissions: Number(command.default_member_permissions) }
+      : command,
+  );
+}
+
+function matchTemplate(template: string, segments: string[]): Record<string, string> | undefined {
+  const parts = template.split('/');
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of parts.entries()) {
+    const segment = segments[i]!;
+    if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
+    else if (part !== segment) return undefined;
+  }
+  return params;
+}
+
+/** Discord echoes components with ids added; buttons keep their custom ids. */
+function toResponseComponents(components: unknown[]): unknown[] {
+  let next = 1;
+  const withIds = (component: Record<string, unknown>): Record<string, unknown> => ({
+    ...component,
+    id: next++,
+    ...(Array.isArray(component.components) ? { components: (component.components as Record<string, unknown>[]).map(withIds) } : {}),
+  });
+  return (components as Record<string, unknown>[]).map(withIds);
+}

@@ -1,0 +1,80 @@
+// Starts the real bot (discord.js Client, Roblox client, Prisma on a temporary SQLite file)
+// against the fakes, with logs captured so tests can read them.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bot, startBot } from '../src/bot';
+import type { Config } from '../src/config';
+import { createLogger } from '../src/log';
+import { FakeDiscord, type FakeGuild } from './fakes/discord';
+import { FakeRoblox } from './fakes/roblox';
+
+export const ROBLOX_KEY = 'test-roblox-key-7c1d2b9e';
+
+export interface World {
+  discord: FakeDiscord;
+  roblox: FakeRoblox;
+  guild: FakeGuild;
+  /** Everything the bot logged, one JSON line each. */
+  logs: string[];
+  config: Config;
+  bot?: Bot;
+  dir: string;
+}
+
+/** Fakes up, one guild with the bot in it; the bot is not started yet. */
+export async function createWorld(): Promise<World> {
+  const discord = new FakeDiscord();
+  const roblox = new FakeRoblox();
+  roblox.apiKeys.set(ROBLOX_KEY, 'owner-1');
+  await Promise.all([discord.start(), roblox.start()]);
+  const guild = discord.addGuild('Test Server');
+  const dir = mkdtempSync(join(tmpdir(), 'gatepass-test-'));
+  const config: Config = {
+    discordToken: discord.token,
+    discordApplicationId: discord.applicationId,
+    robloxApiKey: ROBLOX_KEY,
+    databaseUrl: `file:${join(dir, 'gatepass.db')}`,
+    syncCron: '0 0 1 1 *', // effectively never; cron tests set their own
+    robloxInventoryRateLimit: 100,
+    discordApiBaseUrl: `${discord.url}/api`,
+    robloxApiBaseUrl: roblox.url,
+    robloxUsersApiBaseUrl: roblox.url,
+    logLevel: 'debug',
+  };
+  return { discord, roblox, guild, logs: [], config, dir };
+}
+
+export async function startTestBot(world: World, config: Partial<Config> = {}): Promise<Bot> {
+  const log = createLogger(config.logLevel ?? world.config.logLevel, { write: (line: string) => void world.logs.push(line) });
+  world.bot = await startBot(
+    { ...world.config, ...config },
+    { log, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 } },
+  );
+  return world.bot;
+}
+
+export async function destroyWorld(world: World): Promise<void> {
+  await world.bot?.stop();
+  await Promise.all([world.discord.close(), world.roblox.close()]);
+  rmSync(world.dir, { recursive: true, force: true });
+}
+
+/** Polls until `check` holds (or throws after the timeout). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Raw command options, as Discord sends them. */
+export const opt = {
+  string: (name: string, value: string) => ({ type: 3, name, value }),
+  integer: (name: string, value: number) => ({ type: 4, name, value }),
+  user: (name: string, value: string) => ({ type: 6, name, value }),
+  role: (name: string, value: string) => ({ type: 8, name, value }),
+  sub: (name: string, options: Record<string, unknown>[] = []) => ({ type: 1, name, options }),
+};
