@@ -1,11 +1,14 @@
 import { type Clock, systemClock } from '../clock';
 
 /**
- * At most `limit` requests start in any rolling window of `windowMs`; Roblox can pause it further
+ * At most `limit` requests in any rolling window of `windowMs`; Roblox can pause it further
  * (retry-after, an exhausted x-ratelimit window). Every request of one kind shares one budget.
+ *
+ * A slot counts from when its response arrived, not when it was sent: Roblox counts a request
+ * somewhere in between, so dating it late is the only way never to overrun its window.
  */
 export class RateBudget {
-  private readonly starts: number[] = [];
+  private readonly slots: { at: number }[] = [];
   private pausedUntil = 0;
 
   constructor(
@@ -14,19 +17,23 @@ export class RateBudget {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async take(): Promise<void> {
+  /** Waits for a slot; call the returned function when the response has arrived. */
+  async take(): Promise<() => void> {
     for (;;) {
       const now = this.clock.now();
-      while (this.starts.length > 0 && this.starts[0]! <= now - this.windowMs) this.starts.shift();
-      const wait =
-        this.pausedUntil > now
-          ? this.pausedUntil - now
-          : this.starts.length >= this.limit
-            ? this.starts[0]! + this.windowMs - now
-            : 0;
+      for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.at <= now - this.windowMs) this.slots.splice(i, 1);
+      let wait = this.pausedUntil - now;
+      if (wait <= 0 && this.slots.length >= this.limit) {
+        const oldest = Math.min(...this.slots.map((s) => s.at));
+        // Every slot still in flight: check again shortly rather than guess when one lands.
+        wait = Number.isFinite(oldest) ? oldest + this.windowMs - now : Math.min(50, this.windowMs / 10);
+      }
       if (wait <= 0) {
-        this.starts.push(now);
-        return;
+        const slot = { at: Number.POSITIVE_INFINITY };
+        this.slots.push(slot);
+        return () => {
+          slot.at = this.clock.now();
+        };
       }
       await this.clock.sleep(wait);
     }

@@ -54,8 +54,9 @@ export interface RobloxRequest<T> {
 export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
   let last: RobloxFailure = { kind: 'unavailable', detail: 'not attempted' };
   for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
-    await request.budget.take();
+    const landed = await request.budget.take();
     const answer = await send(request, options);
+    landed();
     if (answer.kind === 'response') {
       const { response, text } = answer;
       observeRateHeaders(response.headers, request.budget);

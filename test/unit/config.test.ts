@@ -1,0 +1,75 @@
+import { describe, expect, test } from 'vitest';
+import { applicationIdFromToken, loadConfig } from '../../src/config';
+
+const APP_ID = '1234567890123456789';
+const TOKEN = `${Buffer.from(APP_ID).toString('base64')}.GhIjKl.s3cr3t-token-part_abcdefghijklmnopqrstu`;
+const valid = { DISCORD_TOKEN: TOKEN, ROBLOX_API_KEY: 'roblox-secret-key' };
+
+describe('loadConfig', () => {
+  test('fills every default', () => {
+    const result = loadConfig(valid);
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        discordToken: TOKEN,
+        discordApplicationId: APP_ID,
+        robloxApiKey: 'roblox-secret-key',
+        databaseUrl: 'file:./data/gatepass.db',
+        syncCron: '*/30 * * * *',
+        robloxInventoryRateLimit: 100,
+        discordApiBaseUrl: 'https://discord.com/api',
+        robloxApiBaseUrl: 'https://apis.roblox.com',
+        robloxUsersApiBaseUrl: 'https://users.roblox.com',
+        logLevel: 'info',
+      },
+    });
+  });
+
+  test('empty values count as unset', () => {
+    const result = loadConfig({ ...valid, SYNC_CRON: '', LOG_LEVEL: '', DATABASE_URL: '' });
+    expect(result.ok && result.config.syncCron).toBe('*/30 * * * *');
+  });
+
+  test('accepts a seconds field in SYNC_CRON and explicit values', () => {
+    const result = loadConfig({ ...valid, SYNC_CRON: '*/10 * * * * *', ROBLOX_INVENTORY_RATE_LIMIT: '60', DISCORD_APPLICATION_ID: '987654321098765432', LOG_LEVEL: 'debug' });
+    expect(result.ok && [result.config.syncCron, result.config.robloxInventoryRateLimit, result.config.discordApplicationId, result.config.logLevel]).toEqual([
+      '*/10 * * * * *',
+      60,
+      '987654321098765432',
+      'debug',
+    ]);
+  });
+
+  test.each([
+    [{}, /DISCORD_TOKEN is required.*ROBLOX_API_KEY is required/],
+    [{ ...valid, DISCORD_TOKEN: 'not-a-token' }, /^Configuration error: DISCORD_TOKEN does not look like a bot token/],
+    [{ ...valid, ROBLOX_API_KEY: '   ' }, /ROBLOX_API_KEY is required/],
+    [{ ...valid, SYNC_CRON: 'every hour' }, /SYNC_CRON is not a valid cron expression/],
+    [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: 'fast' }, /ROBLOX_INVENTORY_RATE_LIMIT must be a whole number/],
+    [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: '0' }, /ROBLOX_INVENTORY_RATE_LIMIT must be at least 1/],
+    [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: '2.5' }, /ROBLOX_INVENTORY_RATE_LIMIT must be a whole number/],
+    [{ ...valid, DISCORD_API_BASE_URL: 'discord.com' }, /DISCORD_API_BASE_URL must be an http\(s\) URL/],
+    [{ ...valid, ROBLOX_API_BASE_URL: 'ftp://x' }, /ROBLOX_API_BASE_URL must be an http\(s\) URL/],
+    [{ ...valid, DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be a SQLite file URL/],
+    [{ ...valid, LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ ...valid, DISCORD_APPLICATION_ID: 'abc' }, /DISCORD_APPLICATION_ID must be a numeric Discord id/],
+    [{ ...valid, DISCORD_TOKEN: 'aaaa.bbbb.cccc' }, /DISCORD_APPLICATION_ID is required: it could not be derived/],
+  ])('rejects %j with one clear line', (env, message) => {
+    const result = loadConfig(env as NodeJS.ProcessEnv);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toMatch(message);
+    expect(result.message).not.toContain('\n');
+  });
+
+  test('never echoes a secret', () => {
+    const result = loadConfig({ DISCORD_TOKEN: 'secret value with spaces', ROBLOX_API_KEY: 'another secret value' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).not.toMatch(/secret/);
+  });
+
+  test('derives the application id from the token', () => {
+    expect(applicationIdFromToken(TOKEN)).toBe(APP_ID);
+    expect(applicationIdFromToken('garbage.x.y')).toBeUndefined();
+  });
+});
