@@ -78,3 +78,45 @@ export const opt = {
   role: (name: string, value: string) => ({ type: 8, name, value }),
   sub: (name: string, options: Record<string, unknown>[] = []) => ({ type: 1, name, options }),
 };
+
+/** The button custom id on the bot's answer to an interaction. */
+export function buttonId(record: { message?: { components: unknown[] } }): string {
+  const rows = (record.message?.components ?? []) as { components?: { custom_id?: string }[] }[];
+  const id = rows.flatMap((r) => r.components ?? []).find((c) => c.custom_id)?.custom_id;
+  if (!id) throw new Error('no button on that message');
+  return id;
+}
+
+/** Runs the real profile-code proof: /verify, put the code in the About, press the button. */
+export async function verifyByProfile(world: World, guildId: string, discordUserId: string, robloxUserId: string): Promise<string> {
+  const started = world.discord.sendCommand(guildId, discordUserId, 'verify', [opt.string('username', world.roblox.users.get(robloxUserId)!.name)]);
+  const text = await world.discord.answer(started);
+  const code = text.match(/```(.+?)```/)?.[1];
+  if (!code) throw new Error(`no code in: ${text}`);
+  world.roblox.users.get(robloxUserId)!.about = `hi! ${code}`;
+  const pressed = world.discord.clickButton(started, discordUserId, buttonId(started));
+  return world.discord.answer(pressed);
+}
+
+/** Binds a role through the real /bind add command, as the server owner. */
+export async function bind(world: World, guildId: string, roleId: string, type: string, id?: number): Promise<string> {
+  const owner = world.discord.guilds.get(guildId)!.ownerId;
+  const options = [opt.string('type', type), opt.role('role', roleId), ...(id === undefined ? [] : [opt.integer('id', id)])];
+  return world.discord.answer(world.discord.sendCommand(guildId, owner, 'bind', [opt.sub('add', options)]));
+}
+
+/** A new Discord user who is a member of the guild. */
+export function newMember(world: World, guildId: string, name: string, roles: string[] = []): string {
+  const id = world.discord.addUser(name);
+  world.discord.addMember(guildId, id, roles);
+  return id;
+}
+
+/** Asserts the fakes saw nothing that breaks the specs, and no secret reached the logs. */
+export function expectCleanRun(world: World): void {
+  if (world.discord.specErrors.length + world.roblox.specErrors.length > 0) {
+    throw new Error(`spec violations: ${JSON.stringify([...world.discord.specErrors, ...world.roblox.specErrors].slice(0, 5))}`);
+  }
+  const logs = world.logs.join('');
+  if (logs.includes(world.config.discordToken) || logs.includes(world.config.robloxApiKey)) throw new Error('a secret appeared in the logs');
+}
