@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // End-to-end files start real servers and a real client; they wait on schedules.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: one file per core keeps timings honest.
+    maxWorkers: 2,
+  },
+});
