@@ -38,6 +38,8 @@ const INTENT_HELP =
   'Discord refused the Server Members intent. Enable it: Discord Developer Portal → your application → Bot → ' +
   'Privileged Gateway Intents → turn on "Server Members Intent" → Save, then start gatepass again.';
 
+const TOKEN_HELP = 'Discord rejected DISCORD_TOKEN. Copy it again: Discord Developer Portal → your application → Bot → Reset Token.';
+
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
   const { log } = options;
   const clock = options.clock ?? systemClock;
@@ -115,7 +117,7 @@ function login(client: Client, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDisconnect = (event: { code: number }) => {
       if (event.code === GatewayCloseCodes.DisallowedIntents) reject(new StartupError(INTENT_HELP));
-      else if (event.code === GatewayCloseCodes.AuthenticationFailed) reject(new StartupError('Discord rejected DISCORD_TOKEN (gateway close 4004). Copy the token again from the Developer Portal → Bot → Reset Token.'));
+      else if (event.code === GatewayCloseCodes.AuthenticationFailed) reject(new StartupError(TOKEN_HELP));
       else reject(new StartupError(`Discord closed the connection for good (code ${event.code}).`));
     };
     client.once(Events.ShardDisconnect, onDisconnect);
@@ -124,8 +126,8 @@ function login(client: Client, token: string): Promise<void> {
       resolve();
     });
     client.login(token).catch((error: unknown) => {
-      const status = (error as { status?: number }).status;
-      reject(status === 401 ? new StartupError('Discord rejected DISCORD_TOKEN (401 Unauthorized). Copy the token again from the Developer Portal → Bot → Reset Token.') : error);
+      const { status, code } = error as { status?: number; code?: unknown };
+      reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
     });
   });
 }

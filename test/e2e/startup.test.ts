@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, test } from 'vitest';
+import { StartupError } from '../../src/bot';
+import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
+
+let world: World | undefined;
+afterEach(async () => {
+  if (world) await destroyWorld(world);
+  world = undefined;
+});
+
+describe('start-up', () => {
+  test('a missing Server Members intent stops the bot with instructions', async () => {
+    world = await createWorld();
+    world.discord.membersIntentAllowed = false;
+    const failure = await startTestBot(world).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StartupError);
+    expect((failure as Error).message).toMatch(/Server Members intent.*Developer Portal.*Bot.*Privileged Gateway Intents.*Server Members Intent/);
+    world.bot = undefined;
+  });
+
+  test('a wrong token stops the bot with a clear message and no token in it', async () => {
+    world = await createWorld();
+    const wrong = `${world.config.discordToken.slice(0, -4)}XXXX`;
+    const failure = await startTestBot(world, { discordToken: wrong }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StartupError);
+    expect((failure as Error).message).toMatch(/Discord rejected DISCORD_TOKEN/);
+    expect((failure as Error).message).not.toContain(wrong);
+    world.bot = undefined;
+  });
+
+  test('creates the database folder, migrates, and registers commands only when they differ', async () => {
+    world = await createWorld();
+    world.config.databaseUrl = `file:${join(world.dir, 'nested', 'deeper', 'gatepass.db')}`;
+    await startTestBot(world);
+    expect(world.discord.commandPuts).toBe(1);
+    await world.bot!.stop();
+    await startTestBot(world);
+    expect(world.discord.commandPuts).toBe(1); // unchanged definitions: a boot sends nothing
+    expect(world.discord.requests.filter((r) => r.template === '/applications/{application_id}/commands' && r.method === 'GET')).toHaveLength(2);
+    expectCleanRun(world);
+  });
+
+  test('npm start with a bad environment prints one line naming the variable', async () => {
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env.PATH, DISCORD_TOKEN: 'abc', ROBLOX_API_KEY: 'k', SYNC_CRON: 'nope', DOTENV_CONFIG_PATH: '/nonexistent' },
+    });
+    const failure = (await run.catch((error: unknown) => error)) as { code: number; stderr: string };
+    expect(failure.code).toBe(1);
+    const lines = failure.stderr.trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^Configuration error: DISCORD_TOKEN does not look like a bot token.*SYNC_CRON is not a valid cron expression/)]);
+  });
+});
+
+describe('restarts', () => {
+  test('a restart in the middle of a run loses nothing: the next start completes it, checking each member once', async () => {
+    world = await createWorld();
+    const { discord, roblox, guild } = world;
+    const vip = discord.addRole(guild.id, 'VIP', { position: 3 });
+    const members: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const member = discord.addUser(`m${i}`);
+      discord.addMember(guild.id, member); // before the bot connects: no join-time sync
+      roblox.addUser({ id: String(8000 + i), name: `Member${i}`, items: [{ kind: 'gamepass', id: '1001' }] });
+      members.push(member);
+    }
+    await startTestBot(world);
+    const db = world.bot!.db;
+    await db.bind.create({ data: { guildId: guild.id, roleId: vip, kind: 'gamepass', itemId: '1001', createdBy: guild.ownerId } });
+    for (const [i, member] of members.entries()) {
+      await db.link.create({ data: { discordUserId: member, robloxUserId: String(8000 + i), robloxUsername: `Member${i}` } });
+    }
+    roblox.fault = (route) => (route === 'inventory' ? { delayMs: 100 } : undefined);
+    const firstRun = world.bot!.runs.runAll('test');
+    await until(async () => (await db.link.count({ where: { NOT: { checkedAt: null } } })) >= 3, 'a few members checked');
+    await world.bot!.stop(); // as on SIGTERM: the member in hand finishes, the run stays open
+    await firstRun;
+    const open = await world.bot!.db.syncRun.findFirst({ where: { finishedAt: null } });
+    expect(open).not.toBeNull();
+    const checkedBefore = roblox.count('inventory');
+    expect(checkedBefore).toBeGreaterThanOrEqual(3);
+    expect(checkedBefore).toBeLessThan(12);
+
+    await startTestBot(world); // resumes the open run at once
+    await until(async () => (await world!.bot!.db.syncRun.count({ where: { id: open!.id, NOT: { finishedAt: null } } })) === 1, 'the resumed run to finish', 20_000);
+    const perUser = new Map<string, number>();
+    for (const r of roblox.requests.filter((q) => q.route === 'inventory')) perUser.set(r.userId!, (perUser.get(r.userId!) ?? 0) + 1);
+    expect([...perUser.values()]).toEqual(Array(12).fill(1));
+    for (const member of members) expect(discord.memberRoles(guild.id, member)).toEqual([vip]);
+    expect(await world.bot!.db.link.count()).toBe(12);
+    expect(await world.bot!.db.bind.count()).toBe(1);
+    expectCleanRun(world);
+  });
+});
