@@ -117,6 +117,8 @@ export function expectCleanRun(world: World): void {
   if (world.discord.specErrors.length + world.roblox.specErrors.length > 0) {
     throw new Error(`spec violations: ${JSON.stringify([...world.discord.specErrors, ...world.roblox.specErrors].slice(0, 5))}`);
   }
+  const unexplained = world.discord.roleWrites.filter((w) => !w.reason?.startsWith('gatepass: '));
+  if (unexplained.length > 0) throw new Error(`role writes without an audit-log reason: ${JSON.stringify(unexplained.slice(0, 3))}`);
   const logs = world.logs.join('');
   if (logs.includes(world.config.discordToken) || logs.includes(world.config.robloxApiKey)) throw new Error('a secret appeared in the logs');
 }

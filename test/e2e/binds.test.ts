@@ -5,11 +5,14 @@ import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, startT
 let world: World;
 let owner: string;
 let vip: string;
+let powerless: { guildId: string; roleId: string };
 
 beforeAll(async () => {
   world = await createWorld();
   owner = world.guild.ownerId;
   vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
+  const guild = world.discord.addGuild('No Manage Roles', { botCanManageRoles: false });
+  powerless = { guildId: guild.id, roleId: world.discord.addRole(guild.id, 'Perk', { position: 2 }) };
   await startTestBot(world);
 }, 60_000);
 afterAll(async () => {
@@ -74,6 +77,11 @@ describe('/bind', () => {
     const before = (await binds()).length;
     expect(await bind(world, world.guild.id, role, 'gamepass', 77)).toMatch(message);
     expect(await binds()).toHaveLength(before);
+  });
+
+  test('refuses to bind in a server where the bot lacks Manage Roles, saying how to fix it', async () => {
+    expect(await bind(world, powerless.guildId, powerless.roleId, 'gamepass', 5)).toMatch(/lacks the Manage Roles permission/);
+    expect(await world.bot!.db.bind.count({ where: { guildId: powerless.guildId } })).toBe(0);
   });
 
   test('members without Manage Server are refused, even though Discord hides the command from them', async () => {

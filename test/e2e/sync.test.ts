@@ -159,6 +159,20 @@ describe('joins, leaves, and roles that changed under the bot', () => {
   });
 });
 
+describe('the schedule itself', () => {
+  test('runs never overlap, even when a run outlasts the one-second tick', async () => {
+    world.roblox.fault = (route) => (route === 'inventory' ? { delayMs: 400 } : undefined); // every run now takes seconds
+    try {
+      await waitRuns(2);
+    } finally {
+      world.roblox.fault = undefined;
+    }
+    const events = world.logs.map((line) => JSON.parse(line) as { msg: string }).filter((e) => e.msg === 'sync run started' || e.msg === 'sync run ended');
+    events.forEach((event, i) => expect(event.msg).toBe(i % 2 === 0 ? 'sync run started' : 'sync run ended'));
+    expect(await world.bot!.db.syncRun.count({ where: { finishedAt: null } })).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('on demand', () => {
   test('/update re-checks now; /sync re-checks the whole server; /unlink removes bound roles at once', async () => {
     world.roblox.addUser({ id: '9007', name: 'Demand', items: [] });
