@@ -23,6 +23,7 @@ export interface BotOptions {
   /** Tests shorten Roblox timeouts and backoff, and the rate window. */
   robloxHttp?: Partial<RobloxHttpOptions>;
   robloxWindowMs?: number;
+  robloxKeyRetryBaseMs?: number;
 }
 
 export interface Bot {
@@ -53,6 +54,11 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     inventoryPerMinute: config.robloxInventoryRateLimit,
     http: { clock, ...options.robloxHttp },
     windowMs: options.robloxWindowMs,
+    keyRetryBaseMs: options.robloxKeyRetryBaseMs,
+    onKeyState: (state, detail) =>
+      state === 'rejected'
+        ? log.error({ detail }, 'Roblox rejected ROBLOX_API_KEY: ownership checks are paused and every role is kept; retrying with backoff. Check the key in Creator Hub → Open Cloud → API Keys (expired, revoked, or IP not allowed?)')
+        : log.info('Roblox accepts ROBLOX_API_KEY again; ownership checks resumed'),
   });
   // Server Members is needed for join-time sync and for /sync to list a server's members.
   const client = new Client({

@@ -50,7 +50,7 @@ export async function startTestBot(world: World, config: Partial<Config> = {}): 
   const log = createLogger(config.logLevel ?? world.config.logLevel, { write: (line: string) => void world.logs.push(line) });
   world.bot = await startBot(
     { ...world.config, ...config },
-    { log, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 } },
+    { log, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 }, robloxKeyRetryBaseMs: 200 },
   );
   return world.bot;
 }

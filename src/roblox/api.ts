@@ -1,5 +1,6 @@
 import { RateBudget } from './budget';
 import { DEFAULT_HTTP_OPTIONS, type RobloxHttpOptions } from './http';
+import { KeyGuard } from './keyguard';
 
 /** Everything a Roblox call needs: where to send it, the key, and the shared budgets. */
 export interface RobloxApi {
@@ -7,6 +8,7 @@ export interface RobloxApi {
   usersBaseUrl: string;
   apiKey: string;
   http: RobloxHttpOptions;
+  keyGuard: KeyGuard;
   budgets: {
     /** List Inventory Items: 100/min per key owner by default. */
     inventory: RateBudget;
@@ -25,6 +27,10 @@ export interface RobloxApiOptions {
   http?: Partial<RobloxHttpOptions>;
   /** Length of the rate window; one minute in production, shorter in tests and benchmarks. */
   windowMs?: number;
+  /** Told once when Roblox starts rejecting the key and once when it accepts it again. */
+  onKeyState?: (state: 'rejected' | 'recovered', detail: string) => void;
+  /** First wait before trying a rejected key again; it doubles up to 30 minutes. */
+  keyRetryBaseMs?: number;
 }
 
 export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
@@ -35,6 +41,7 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
     usersBaseUrl: options.usersBaseUrl,
     apiKey: options.apiKey,
     http,
+    keyGuard: new KeyGuard(http.clock, options.onKeyState ?? (() => undefined), options.keyRetryBaseMs),
     budgets: {
       inventory: new RateBudget(options.inventoryPerMinute, windowMs, http.clock),
       users: new RateBudget(500, windowMs, http.clock),

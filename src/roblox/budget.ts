@@ -15,6 +15,8 @@ export class RateBudget {
     readonly limit: number,
     readonly windowMs: number,
     private readonly clock: Clock = systemClock,
+    /** Requests of this kind in flight at once; more wait, so a slow Roblox is not flooded. */
+    readonly maxInFlight = 4,
   ) {}
 
   /** Waits for a slot; call the returned function when the response has arrived. */
@@ -23,7 +25,9 @@ export class RateBudget {
       const now = this.clock.now();
       for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.at <= now - this.windowMs) this.slots.splice(i, 1);
       let wait = this.pausedUntil - now;
-      if (wait <= 0 && this.slots.length >= this.limit) {
+      const inFlight = this.slots.filter((s) => s.at === Number.POSITIVE_INFINITY).length;
+      if (wait <= 0 && inFlight >= this.maxInFlight) wait = Math.min(20, this.windowMs / 10);
+      else if (wait <= 0 && this.slots.length >= this.limit) {
         const oldest = Math.min(...this.slots.map((s) => s.at));
         // Every slot still in flight: check again shortly rather than guess when one lands.
         wait = Number.isFinite(oldest) ? oldest + this.windowMs - now : Math.min(50, this.windowMs / 10);

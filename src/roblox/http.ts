@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../clock';
 import type { RateBudget } from './budget';
+import type { KeyGuard } from './keyguard';
 
 export type FailureKind =
   | 'private' // 403: inventory hidden, or a scope missing
@@ -49,9 +50,19 @@ export interface RobloxRequest<T> {
   body?: unknown;
   budget: RateBudget;
   schema: z.ZodType<T>;
+  /** Set for calls made with the API key: a rejected key stops them all for a while. */
+  keyGuard?: KeyGuard;
 }
 
 export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
+  if (request.keyGuard?.blocked()) return { ok: false, failure: { kind: 'auth', detail: 'the API key was rejected; waiting before trying it again' } };
+  const result = await attempts(request, options);
+  if (!result.ok && result.failure.kind === 'auth') request.keyGuard?.rejected(result.failure.detail);
+  else if (result.ok || result.failure.status !== undefined) request.keyGuard?.accepted();
+  return result;
+}
+
+async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
   let last: RobloxFailure = { kind: 'unavailable', detail: 'not attempted' };
   for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
     const landed = await request.budget.take();

@@ -85,7 +85,8 @@ async function syncMember(deps: SyncDeps, discordUserId: string): Promise<Member
     if (items.length > 0) {
       const report = await checkOwnership(deps.roblox, link.robloxUserId, items);
       outcomes = report.outcomes;
-      for (const failure of report.failures) {
+      // A rejected key is logged once by the key guard, not once per member.
+      for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
         log.warn({ discordUserId, robloxUserId: link.robloxUserId, failure: failure.kind, detail: failure.detail }, 'ownership check incomplete; affected roles are left as they are');
       }
       await saveOutcomes(db, link.robloxUserId, outcomes, now);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
-import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
+import { bind, createWorld, ROBLOX_KEY, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
 
 let world: World;
 let a: FakeGuild;
@@ -35,12 +35,16 @@ async function waitRuns(n: number): Promise<void> {
 }
 const has = (guild: FakeGuild, user: string) => world.discord.memberRoles(guild.id, user).sort();
 
+let firstMember = '';
+const member = () => firstMember;
+
 describe('scheduled re-checks', () => {
   let member: string;
 
   test('one inventory request per member covers every bound item of every shared server', async () => {
     world.roblox.addUser({ id: '9001', name: 'Owner', items: [{ kind: 'gamepass', id: '1001' }] });
     member = newMember(world, a.id, 'owner');
+    firstMember = member;
     world.discord.addMember(b.id, member);
     await verifyByProfile(world, a.id, member, '9001');
     expect(has(a, member)).toEqual([roles.vip, roles.verified].sort());
@@ -72,13 +76,12 @@ describe('scheduled re-checks', () => {
     expect(removal?.reason).toBe('gatepass: Roblox Owner does not have game pass 1001');
   });
 
-  test.each([
+  test.each<[string, () => unknown, () => unknown]>([
     ['a private inventory', () => (world.roblox.users.get('9001')!.inventoryPublic = false), () => (world.roblox.users.get('9001')!.inventoryPublic = true)],
     ['Roblox 500s', () => (world.roblox.fault = (route) => (route === 'inventory' ? { status: 500, body: { code: 'INTERNAL' } } : undefined)), () => (world.roblox.fault = undefined)],
     ['Roblox timing out', () => (world.roblox.fault = (route) => (route === 'inventory' ? { hang: true } : undefined)), () => (world.roblox.fault = undefined)],
     ['malformed JSON', () => (world.roblox.fault = (route) => (route === 'inventory' ? { status: 200, body: '<html>oops' } : undefined)), () => (world.roblox.fault = undefined)],
     ['a 429 with a long retry-after', () => (world.roblox.fault = (route) => (route === 'inventory' ? { status: 429, body: { code: 'RESOURCE_EXHAUSTED' }, headers: { 'retry-after': '3600' } } : undefined)), () => (world.roblox.fault = undefined)],
-    ['the API key rejected', () => world.roblox.apiKeys.delete('test-roblox-key-7c1d2b9e'), () => world.roblox.apiKeys.set('test-roblox-key-7c1d2b9e', 'owner-1')],
   ])('%s: unknown outcomes keep every role, even for items truly gone', async (_name, breakIt, fixIt) => {
     const before = { a: has(a, member), b: has(b, member) };
     world.roblox.take('9001', 'badge', '2002'); // truly gone, but the bot cannot know it
@@ -198,5 +201,29 @@ describe('on demand', () => {
     expect(await world.bot!.db.link.findUnique({ where: { discordUserId: user } })).toBeNull();
     expect(await world.discord.answer(world.discord.sendCommand(a.id, user, 'unlink'))).toContain('no linked Roblox account');
     expect(await world.discord.answer(world.discord.sendCommand(a.id, user, 'update'))).toContain('not linked a Roblox account');
+  });
+});
+
+describe('a rejected API key', () => {
+  test('pauses checks, logs it once, keeps roles, and recovers by itself', async () => {
+    const logged = (msg: string) => world.logs.filter((line) => line.includes(msg)).length;
+    const before = { a: has(a, member()), rejected: logged('Roblox rejected ROBLOX_API_KEY'), recovered: logged('accepts ROBLOX_API_KEY again') };
+    const members = await world.bot!.db.link.count();
+    expect(members).toBeGreaterThanOrEqual(4);
+    world.roblox.apiKeys.delete(ROBLOX_KEY);
+    try {
+      const sentBefore = world.roblox.requests.length;
+      await waitRuns(4);
+      // At most a probe per run, instead of a request per member per run.
+      expect(world.roblox.requests.length - sentBefore).toBeLessThanOrEqual(5);
+      expect(has(a, member())).toEqual(before.a);
+      expect(logged('Roblox rejected ROBLOX_API_KEY') - before.rejected).toBe(1);
+    } finally {
+      world.roblox.apiKeys.set(ROBLOX_KEY, 'owner-1');
+    }
+    await until(() => logged('accepts ROBLOX_API_KEY again') > before.recovered, 'recovery', 15_000);
+    await waitRuns(1);
+    const outcome = await world.bot!.db.outcome.findUnique({ where: { robloxUserId_kind_itemId: { robloxUserId: '9001', kind: 'badge', itemId: '2002' } } });
+    expect(outcome?.status).toBe('owns');
   });
 });

@@ -52,3 +52,17 @@ test('a slot counts from when its response landed, and in-flight slots hold thei
   await budget.take();
   expect(clock.now()).toBe(1_300);
 });
+
+test('at most maxInFlight requests are in flight at once', async () => {
+  const clock = manualClock();
+  const budget = new RateBudget(100, 60_000, clock, 2);
+  const first = await budget.take();
+  await budget.take();
+  let third = false;
+  const waiting = budget.take().then(() => (third = true));
+  await Promise.resolve();
+  expect(third).toBe(false);
+  first();
+  await waiting;
+  expect(third).toBe(true);
+});
