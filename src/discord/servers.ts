@@ -1,7 +1,7 @@
 // The Discord side of a sync, over discord.js: read a member's roles, judge whether the bot can
 // change a role, and add or remove one role with an audit-log reason. Errors become values.
 
-import { type Client, DiscordAPIError, type Guild, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
+import { type Client, DiscordAPIError, Events, type Guild, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
 import type { RoleAccess } from '../roleplan';
 
 export type MemberRead = { kind: 'member'; roles: Set<string> } | { kind: 'absent' } | { kind: 'error'; detail: string };
@@ -28,16 +28,42 @@ export interface DiscordSide {
 }
 
 export function discordSide(client: Client): DiscordSide {
+  const refusals = refusalMemory(client);
   return {
     serverIds: () => [...client.guilds.cache.keys()],
     server: (guildId) => {
       const guild = client.guilds.cache.get(guildId);
-      return guild ? serverOf(guild) : undefined;
+      return guild ? serverOf(guild, refusals) : undefined;
     },
   };
 }
 
-function serverOf(guild: Guild): Server {
+/**
+ * Writes Discord refused with 403, remembered per server and role. Discord bans an IP that sends
+ * 10,000 refused requests in 10 minutes, so a refused role is not tried again until the server's
+ * roles or the bot's own member change: the only things that could make it succeed.
+ */
+function refusalMemory(client: Client) {
+  const byServer = new Map<string, Map<string, string>>();
+  const forget = (guildId: string) => byServer.delete(guildId);
+  client.on(Events.GuildRoleCreate, (role) => forget(role.guild.id));
+  client.on(Events.GuildRoleUpdate, (_old, role) => forget(role.guild.id));
+  client.on(Events.GuildRoleDelete, (role) => forget(role.guild.id));
+  client.on(Events.GuildMemberUpdate, (_old, member) => member.id === client.user?.id && forget(member.guild.id));
+  client.on(Events.GuildUpdate, (_old, guild) => forget(guild.id));
+  return {
+    get: (guildId: string, roleId: string) => byServer.get(guildId)?.get(roleId),
+    remember(guildId: string, roleId: string, reason: string) {
+      const roles = byServer.get(guildId) ?? new Map<string, string>();
+      roles.set(roleId, reason);
+      byServer.set(guildId, roles);
+    },
+  };
+}
+
+type Refusals = ReturnType<typeof refusalMemory>;
+
+function serverOf(guild: Guild, refusals: Refusals): Server {
   return {
     id: guild.id,
     name: guild.name,
@@ -51,7 +77,11 @@ function serverOf(guild: Guild): Server {
         return { kind: 'error', detail: describeError(error) };
       }
     },
-    roleAccess: (roleId) => roleAccess(guild, roleId),
+    roleAccess(roleId) {
+      const refused = refusals.get(guild.id, roleId);
+      if (refused) return { ok: false, reason: `${refused}; the bot tries again once the server's roles or its own permissions change` };
+      return roleAccess(guild, roleId);
+    },
     roleName: (roleId) => guild.roles.cache.get(roleId)?.name ?? `deleted role ${roleId}`,
     async setRole(userId, roleId, change, reason) {
       try {
@@ -61,8 +91,10 @@ function serverOf(guild: Guild): Server {
       } catch (error) {
         if (isApiError(error, RESTJSONErrorCodes.UnknownMember)) return { ok: false, problem: 'member left the server', stop: true };
         if (isApiError(error, RESTJSONErrorCodes.UnknownRole)) return { ok: false, problem: `role ${roleId} was deleted`, stop: false };
-        if (isApiError(error, RESTJSONErrorCodes.MissingPermissions)) {
-          return { ok: false, problem: `missing permission to manage role ${guild.roles.cache.get(roleId)?.name ?? roleId}`, stop: false };
+        if (error instanceof DiscordAPIError && error.status === 403) {
+          const problem = `Discord refused to change @${guild.roles.cache.get(roleId)?.name ?? roleId} (${error.message})`;
+          refusals.remember(guild.id, roleId, problem);
+          return { ok: false, problem, stop: false };
         }
         return { ok: false, problem: describeError(error), stop: false };
       }

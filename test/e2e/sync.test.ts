@@ -16,7 +16,8 @@ beforeAll(async () => {
   roles.verified = world.discord.addRole(a.id, 'Verified', { position: 1 });
   roles.gold = world.discord.addRole(b.id, 'Gold', { position: 3 });
   roles.asset = world.discord.addRole(b.id, 'Hat Owner', { position: 2 });
-  await startTestBot(world, { syncCron: '* * * * * *' }); // every second
+  // A run every second spends Roblox's real 100/min within a minute; the limit is tested elsewhere.
+  await startTestBot(world, { syncCron: '* * * * * *', robloxInventoryRateLimit: 6_000 });
   await bind(world, a.id, roles.vip, 'gamepass', 1001);
   await bind(world, a.id, roles.badge, 'badge', 2002);
   await bind(world, a.id, roles.verified, 'verified');
@@ -153,7 +154,7 @@ describe('joins, leaves, and roles that changed under the bot', () => {
       template.endsWith('/roles/{role_id}') && params.user_id === refused ? { status: 403, body: { code: 50013, message: 'Missing Permissions' } } : undefined;
     try {
       const reply = await verifyByProfile(world, a.id, refused, '9006');
-      expect(reply).toContain('missing permission to manage role');
+      expect(reply).toContain('Discord refused to change @VIP (Missing Permissions)');
       const attempts = world.discord.requests.filter((r) => r.path.includes(`/members/${refused}/roles/`)).length;
       expect(attempts).toBe(2); // one per wanted role, no retries
     } finally {
@@ -173,6 +174,30 @@ describe('the schedule itself', () => {
     const events = world.logs.map((line) => JSON.parse(line) as { msg: string }).filter((e) => e.msg === 'sync run started' || e.msg === 'sync run ended');
     events.forEach((event, i) => expect(event.msg).toBe(i % 2 === 0 ? 'sync run started' : 'sync run ended'));
     expect(await world.bot!.db.syncRun.count({ where: { finishedAt: null } })).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('refused writes are not repeated', () => {
+  test('after a 50013 on a role, nobody is written that role again until the roles change', async () => {
+    const perk = world.discord.addRole(a.id, 'Perk', { position: 5 });
+    await bind(world, a.id, perk, 'badge', 4004);
+    world.discord.fault = (method, template, params) => (template.endsWith('/roles/{role_id}') && params.role_id === perk ? { status: 403, body: { code: 50013, message: 'Missing Permissions' } } : undefined);
+    try {
+      const users = ['9101', '9102', '9103'].map((id, i) => {
+        world.roblox.addUser({ id, name: `Perky${i}`, items: [{ kind: 'badge', id: '4004' }] });
+        return newMember(world, a.id, `perky${i}`);
+      });
+      for (const [i, user] of users.entries()) await verifyByProfile(world, a.id, user, ['9101', '9102', '9103'][i]!);
+      await waitRuns(2);
+      expect(world.discord.requests.filter((r) => r.path.endsWith(`/roles/${perk}`))).toHaveLength(1);
+      const check = await world.discord.answer(world.discord.sendCommand(a.id, a.ownerId, 'check', [opt.user('member', users[2]!)]));
+      expect(check).toContain(`<@&${perk}>: Discord refused to change @Perk (Missing Permissions); the bot tries again once the server's roles or its own permissions change`);
+      world.discord.fault = undefined;
+      world.discord.updateRole(a.id, perk, { position: 4 }); // an admin fixes the hierarchy
+      await until(() => users.every((u) => has(a, u).includes(perk)), 'the role to be given after the fix', 15_000);
+    } finally {
+      world.discord.fault = undefined;
+    }
   });
 });
 

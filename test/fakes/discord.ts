@@ -156,6 +156,13 @@ export class FakeDiscord {
     return id;
   }
 
+  /** Changes a role as an admin would (e.g. moving it), sending GUILD_ROLE_UPDATE. */
+  updateRole(guildId: string, roleId: string, changes: Partial<Omit<FakeRole, 'id'>>): void {
+    const guild = this.guild(guildId);
+    const role = Object.assign(guild.roles.get(roleId)!, changes);
+    this.dispatchAll('GUILD_ROLE_UPDATE', { guild_id: guildId, role: this.roleJson(role) });
+  }
+
   deleteRole(guildId: string, roleId: string): void {
     const guild = this.guild(guildId);
     guild.roles.delete(roleId);
