@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bot, startBot } from '../src/bot';
+import { type Bot, type BotOptions, startBot } from '../src/bot';
 import type { Config } from '../src/config';
 import { createLogger } from '../src/log';
 import { FakeDiscord, type FakeGuild } from './fakes/discord';
@@ -46,11 +46,11 @@ export async function createWorld(): Promise<World> {
   return { discord, roblox, guild, logs: [], config, dir };
 }
 
-export async function startTestBot(world: World, config: Partial<Config> = {}): Promise<Bot> {
+export async function startTestBot(world: World, config: Partial<Config> = {}, options: Partial<BotOptions> = {}): Promise<Bot> {
   const log = createLogger(config.logLevel ?? world.config.logLevel, { write: (line: string) => void world.logs.push(line) });
   world.bot = await startBot(
     { ...world.config, ...config },
-    { log, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 }, robloxKeyRetryBaseMs: 200 },
+    { log, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 }, robloxKeyRetryBaseMs: 200, ...options },
   );
   return world.bot;
 }

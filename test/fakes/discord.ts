@@ -106,6 +106,8 @@ export class FakeDiscord {
   /** Role add/remove bucket per guild: a fixed window. */
   roleBucket = { limit: 10, windowMs: 1_000 };
   fault: ((method: string, template: string, params: Record<string, string>) => DiscordFault | undefined) | undefined;
+  /** Called as each role write takes effect, so tests can judge it against the truth of that moment. */
+  onRoleWrite: ((write: RoleWrite) => void) | undefined;
   url = '';
   private readonly sockets = new Set<{ ws: WebSocket; intents: number; seq: number }>();
   private readonly buckets = new Map<string, { start: number; used: number }>();
@@ -510,6 +512,7 @@ export class FakeDiscord {
     member.roles = method === 'PUT' ? (had ? member.roles : [...member.roles, roleId]) : member.roles.filter((r) => r !== roleId);
     if (had !== (method === 'PUT')) this.dispatchAll('GUILD_MEMBER_UPDATE', { ...this.memberJson(guild, userId), guild_id: guild.id }, INTENT_GUILD_MEMBERS);
     done(204);
+    this.onRoleWrite?.(write);
   }
 
   private takeRoleBucket(guildId: string): { exceeded: boolean; retryAfter: number; headers: Record<string, string> } {
