@@ -14,21 +14,26 @@ const log = createLogger(loaded.config.logLevel);
 
 process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
 
-try {
-  const bot = await startBot(loaded.config, { log });
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    // Never hang: a stuck request must not keep a service manager waiting.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    bot.stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-} catch (error) {
+const starting = startBot(loaded.config, { log });
+
+// Installed before start-up finishes: a signal while connecting is handled the same way.
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  // Never hang: a stuck request must not keep a service manager waiting.
+  setTimeout(() => process.exit(1), 10_000).unref();
+  starting.then(
+    (bot) => bot.stop().then(() => process.exit(0), () => process.exit(1)),
+    () => process.exit(0),
+  );
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+starting.catch((error: unknown) => {
   if (error instanceof StartupError) log.fatal(error.message);
   else log.fatal({ err: error }, 'could not start');
   process.exit(1);
-}
+});

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -51,6 +51,36 @@ describe('start-up', () => {
     expect(failure.code).toBe(1);
     const lines = failure.stderr.trim().split('\n');
     expect(lines).toEqual([expect.stringMatching(/^Configuration error: DISCORD_TOKEN does not look like a bot token.*SYNC_CRON is not a valid cron expression/)]);
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM: stops taking work, closes cleanly and exits 0 within a few seconds', async () => {
+    world = await createWorld();
+    const env = {
+      PATH: process.env.PATH,
+      DOTENV_CONFIG_PATH: '/nonexistent',
+      DISCORD_TOKEN: world.config.discordToken,
+      ROBLOX_API_KEY: world.config.robloxApiKey,
+      DATABASE_URL: world.config.databaseUrl,
+      DISCORD_API_BASE_URL: world.config.discordApiBaseUrl,
+      ROBLOX_API_BASE_URL: world.config.robloxApiBaseUrl,
+      ROBLOX_USERS_API_BASE_URL: world.config.robloxUsersApiBaseUrl,
+      SYNC_CRON: '* * * * * *',
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await until(() => output.includes('connected to Discord'), 'the bot to connect', 30_000);
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    expect(output).toContain('"signal":"SIGTERM"');
+    expect(output).not.toContain(world.config.discordToken);
+    expect(output).not.toContain(world.config.robloxApiKey);
   });
 });
 

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { bind, buttonId, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
+
+let world: World;
+let vip: string;
+
+beforeAll(async () => {
+  world = await createWorld();
+  vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
+  await startTestBot(world);
+  await bind(world, world.guild.id, vip, 'gamepass', 1001);
+}, 60_000);
+afterAll(async () => {
+  expectCleanRun(world);
+  expect(world.logs.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
+  await destroyWorld(world);
+});
+
+const codeOf = (text: string) => text.match(/```(.+?)```/)![1]!;
+
+test('two members proving the same Roblox account at once: one link survives, consistently', async () => {
+  world.roblox.addUser({ id: '6001', name: 'Contested', items: [{ kind: 'gamepass', id: '1001' }] });
+  const [first, second] = [newMember(world, world.guild.id, 'first'), newMember(world, world.guild.id, 'second')];
+  const starts = [first, second].map((user) => world.discord.sendCommand(world.guild.id, user, 'verify', [opt.string('username', 'Contested')]));
+  const codes = await Promise.all(starts.map(async (s) => codeOf(await world.discord.answer(s))));
+  world.roblox.users.get('6001')!.about = codes.join(' / ');
+  const presses = [first, second].map((user, i) => world.discord.clickButton(starts[i]!, user, buttonId(starts[i]!)));
+  await Promise.all(presses.map((p) => world.discord.answer(p)));
+  const links = await world.bot!.db.link.findMany({ where: { robloxUserId: '6001' } });
+  expect(links).toHaveLength(1);
+  const holder = links[0]!.discordUserId;
+  const other = holder === first ? second : first;
+  await until(() => world.discord.memberRoles(world.guild.id, other).length === 0, 'the other member to hold no bound role');
+  expect(world.discord.memberRoles(world.guild.id, holder)).toEqual([vip]);
+});
+
+test('/unlink while a sync of the same member is under way: ends unlinked, with no bound role', async () => {
+  world.roblox.addUser({ id: '6002', name: 'Leaving', items: [{ kind: 'gamepass', id: '1001' }] });
+  const member = newMember(world, world.guild.id, 'leaving');
+  await verifyByProfile(world, world.guild.id, member, '6002');
+  world.roblox.fault = (route) => (route === 'inventory' ? { delayMs: 300 } : undefined);
+  try {
+    const update = world.discord.sendCommand(world.guild.id, member, 'update');
+    await new Promise((r) => setTimeout(r, 50)); // the check is now waiting on Roblox
+    const unlink = world.discord.sendCommand(world.guild.id, member, 'unlink');
+    await Promise.all([world.discord.answer(update), world.discord.answer(unlink)]);
+  } finally {
+    world.roblox.fault = undefined;
+  }
+  expect(await world.bot!.db.link.findUnique({ where: { discordUserId: member } })).toBeNull();
+  expect(world.discord.memberRoles(world.guild.id, member)).toEqual([]);
+});
+
+test('a bind removed during a sync stays removed, and its role is left alone afterwards', async () => {
+  const extra = world.discord.addRole(world.guild.id, 'Extra', { position: 2 });
+  await bind(world, world.guild.id, extra, 'badge', 77);
+  world.roblox.addUser({ id: '6003', name: 'Racer', items: [{ kind: 'gamepass', id: '1001' }, { kind: 'badge', id: '77' }] });
+  const member = newMember(world, world.guild.id, 'racer');
+  await verifyByProfile(world, world.guild.id, member, '6003');
+  expect(world.discord.memberRoles(world.guild.id, member).sort()).toEqual([vip, extra].sort());
+  world.roblox.take('6003', 'badge', '77');
+  world.roblox.fault = (route) => (route === 'inventory' ? { delayMs: 300 } : undefined);
+  try {
+    const update = world.discord.sendCommand(world.guild.id, member, 'update');
+    await new Promise((r) => setTimeout(r, 50));
+    const owner = world.guild.ownerId;
+    const remove = world.discord.sendCommand(world.guild.id, owner, 'bind', [opt.sub('remove', [opt.string('type', 'badge'), opt.role('role', extra), opt.integer('id', 77)])]);
+    await Promise.all([world.discord.answer(update), world.discord.answer(remove)]);
+  } finally {
+    world.roblox.fault = undefined;
+  }
+  expect(await world.bot!.db.bind.count({ where: { roleId: extra } })).toBe(0);
+  // Whatever the in-flight check did with the old bind, later syncs never touch the unbound role.
+  world.discord.setMemberRoles(world.guild.id, member, [vip, extra]);
+  const writes = world.discord.roleWrites.length;
+  await world.discord.answer(world.discord.sendCommand(world.guild.id, member, 'update'));
+  expect(world.discord.roleWrites.length).toBe(writes);
+  expect(world.discord.memberRoles(world.guild.id, member).sort()).toEqual([vip, extra].sort());
+});
