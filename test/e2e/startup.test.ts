@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import { StartupError } from '../../src/bot';
+import { openDatabase } from '../../src/database/client';
 import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
 
 let world: World | undefined;
@@ -57,34 +58,78 @@ describe('start-up', () => {
 describe('shutdown', () => {
   test('SIGTERM: stops taking work, closes cleanly and exits 0 within a few seconds', async () => {
     world = await createWorld();
-    const env = {
-      PATH: process.env.PATH,
-      DOTENV_CONFIG_PATH: '/nonexistent',
-      DISCORD_TOKEN: world.config.discordToken,
-      ROBLOX_API_KEY: world.config.robloxApiKey,
-      DATABASE_URL: world.config.databaseUrl,
-      DISCORD_API_BASE_URL: world.config.discordApiBaseUrl,
-      ROBLOX_API_BASE_URL: world.config.robloxApiBaseUrl,
-      ROBLOX_USERS_API_BASE_URL: world.config.robloxUsersApiBaseUrl,
-      SYNC_CRON: '* * * * * *',
-    };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await until(() => output.includes('connected to Discord'), 'the bot to connect', 30_000);
+    const { child, exited, output } = startProcess(world);
+    await until(() => output().includes('connected to Discord'), 'the bot to connect', 30_000);
     const signalled = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(5_000);
-    expect(output).toContain('"signal":"SIGTERM"');
-    expect(output).not.toContain(world.config.discordToken);
-    expect(output).not.toContain(world.config.robloxApiKey);
+    expect(output()).toContain('"signal":"SIGTERM"');
+    expect(output()).not.toContain(world.config.discordToken);
+    expect(output()).not.toContain(world.config.robloxApiKey);
   });
 });
 
+/** `npm start`'s process, configured through its environment only, against the world's fakes. */
+function startProcess(w: World) {
+  const env = {
+    PATH: process.env.PATH,
+    DOTENV_CONFIG_PATH: '/nonexistent',
+    DISCORD_TOKEN: w.config.discordToken,
+    ROBLOX_API_KEY: w.config.robloxApiKey,
+    DATABASE_URL: w.config.databaseUrl,
+    DISCORD_API_BASE_URL: w.config.discordApiBaseUrl,
+    ROBLOX_API_BASE_URL: w.config.robloxApiBaseUrl,
+    ROBLOX_USERS_API_BASE_URL: w.config.robloxUsersApiBaseUrl,
+    SYNC_CRON: '* * * * * *',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (chunk) => (text += chunk));
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { child, exited, output: () => text };
+}
+
 describe('restarts', () => {
+  test('killed with SIGKILL in the middle of a run: the next start finishes it and loses nothing', async () => {
+    world = await createWorld();
+    const { discord, roblox, guild } = world;
+    const vip = discord.addRole(guild.id, 'VIP', { position: 3 });
+    const members = Array.from({ length: 12 }, (_, i) => {
+      const member = discord.addUser(`k${i}`);
+      discord.addMember(guild.id, member);
+      roblox.addUser({ id: String(8100 + i), name: `Killed${i}`, items: [{ kind: 'gamepass', id: '1001' }] });
+      return member;
+    });
+    await startTestBot(world); // creates and migrates the database
+    const setup = world.bot!.db;
+    await setup.bind.create({ data: { guildId: guild.id, roleId: vip, kind: 'gamepass', itemId: '1001', createdBy: guild.ownerId } });
+    for (const [i, member] of members.entries()) await setup.link.create({ data: { discordUserId: member, robloxUserId: String(8100 + i), robloxUsername: `Killed${i}` } });
+    await world.bot!.stop();
+    world.bot = undefined;
+
+    roblox.fault = (route) => (route === 'inventory' ? { delayMs: 150 } : undefined);
+    const { child, exited } = startProcess(world);
+    const db = openDatabase(world.config.databaseUrl);
+    try {
+      await until(async () => (await db.link.count({ where: { NOT: { checkedAt: null } } })) >= 3, 'the scheduled run to be under way', 30_000);
+      child.kill('SIGKILL');
+      expect(await exited).toBeNull();
+      expect(await db.link.count({ where: { checkedAt: null } })).toBeGreaterThan(0); // cut off mid-run
+    } finally {
+      await db.$disconnect();
+    }
+
+    roblox.fault = undefined;
+    await startTestBot(world); // resumes the open run at once
+    await until(async () => (await world!.bot!.db.link.count({ where: { checkedAt: null } })) === 0, 'every member to be checked', 20_000);
+    await until(async () => (await world!.bot!.db.syncRun.count({ where: { finishedAt: null } })) === 0, 'the run to be closed', 20_000);
+    for (const member of members) expect(discord.memberRoles(guild.id, member)).toEqual([vip]);
+    expect(await world.bot!.db.link.count()).toBe(12);
+    expect(await world.bot!.db.bind.count()).toBe(1);
+  });
+
   test('a restart in the middle of a run loses nothing: the next start completes it, checking each member once', async () => {
     world = await createWorld();
     const { discord, roblox, guild } = world;
