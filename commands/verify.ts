@@ -63,7 +63,7 @@ export const verify: SlashCommand = {
         // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
         services.syncMember(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
       }
-      const result = await services.syncMember(interaction.user.id);
+      const result = await services.syncMember(interaction.user.id, { priority: true });
       const here = result.servers.find((s) => s.guildId === interaction.guildId);
       await interaction.editReply({
         content: fitMessage([`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)]),

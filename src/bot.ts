@@ -77,7 +77,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   client.on(Events.GuildMemberAdd, (member) => {
     void (async () => {
       if (!(await db.link.findUnique({ where: { discordUserId: member.id } }))) return;
-      const result = await syncMember(member.id);
+      const result = await syncMember(member.id, { priority: true });
       log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, 'synced a linked member on join');
     })().catch((error) => log.error({ err: error, discordUserId: member.id }, 'join-time sync failed'));
   });

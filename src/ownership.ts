@@ -27,7 +27,7 @@ export interface OwnershipReport {
 }
 
 /** One inventory request (split only when the ids do not fit one URL) for every item at once. */
-export async function checkOwnership(api: RobloxApi, robloxUserId: string, items: readonly ItemRef[]): Promise<OwnershipReport> {
+export async function checkOwnership(api: RobloxApi, robloxUserId: string, items: readonly ItemRef[], priority = false): Promise<OwnershipReport> {
   const report: OwnershipReport = { outcomes: new Map(), failures: [] };
   const keyItems: (ItemRef & { kind: KeyItemKind })[] = [];
   for (const item of items) {
@@ -35,7 +35,7 @@ export async function checkOwnership(api: RobloxApi, robloxUserId: string, items
     else keyItems.push({ ...item, kind: item.kind });
   }
   for (const request of buildInventoryFilters(keyItems)) {
-    const owned = await listOwnedItems(api, robloxUserId, request.filter);
+    const owned = await listOwnedItems(api, robloxUserId, request.filter, priority);
     if (!owned.ok) report.failures.push({ kind: owned.failure.kind, detail: owned.failure.detail });
     for (const item of request.items) {
       const key = itemKey(item);

@@ -18,6 +18,8 @@ export interface Server {
   roleAccess(roleId: string): RoleAccess;
   roleName(roleId: string): string;
   setRole(userId: string, roleId: string, change: 'add' | 'remove', reason: string): Promise<WriteResult>;
+  /** Roles of up to 100 members in one gateway request; members not in the server are absent. */
+  readMembers(userIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Every member's id; needs the Server Members intent. */
   memberIds(): Promise<string[]>;
 }
@@ -98,6 +100,10 @@ function serverOf(guild: Guild, refusals: Refusals): Server {
         }
         return { ok: false, problem: describeError(error), stop: false };
       }
+    },
+    async readMembers(userIds) {
+      const members = await guild.members.fetch({ user: [...userIds], time: 30_000 });
+      return new Map(members.map((member) => [member.id, new Set(member.roles.cache.keys())]));
     },
     async memberIds() {
       const members = await guild.members.fetch({ time: 60_000 });

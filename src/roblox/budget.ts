@@ -6,10 +6,15 @@ import { type Clock, systemClock } from '../clock';
  *
  * A slot counts from when its response arrived, not when it was sent: Roblox counts a request
  * somewhere in between, so dating it late is the only way never to overrun its window.
+ *
+ * Priority requests (a member waiting on /verify, /update, a join) go first, but every
+ * `BACKGROUND_SHARE`th slot goes to the background cycle when it is waiting, so it never starves.
  */
 export class RateBudget {
   private readonly slots: { at: number }[] = [];
   private pausedUntil = 0;
+  private readonly waiting = { priority: 0, background: 0 };
+  private priorityStreak = 0;
 
   constructor(
     readonly limit: number,
@@ -20,26 +25,24 @@ export class RateBudget {
   ) {}
 
   /** Waits for a slot; call the returned function when the response has arrived. */
-  async take(): Promise<() => void> {
-    for (;;) {
-      const now = this.clock.now();
-      for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.at <= now - this.windowMs) this.slots.splice(i, 1);
-      let wait = this.pausedUntil - now;
-      const inFlight = this.slots.filter((s) => s.at === Number.POSITIVE_INFINITY).length;
-      if (wait <= 0 && inFlight >= this.maxInFlight) wait = Math.min(20, this.windowMs / 10);
-      else if (wait <= 0 && this.slots.length >= this.limit) {
-        const oldest = Math.min(...this.slots.map((s) => s.at));
-        // Every slot still in flight: check again shortly rather than guess when one lands.
-        wait = Number.isFinite(oldest) ? oldest + this.windowMs - now : Math.min(50, this.windowMs / 10);
+  async take(priority = false): Promise<() => void> {
+    const lane = priority ? 'priority' : 'background';
+    this.waiting[lane]++;
+    try {
+      for (;;) {
+        const wait = this.waitFor(priority);
+        if (wait <= 0) {
+          this.priorityStreak = priority ? this.priorityStreak + 1 : 0;
+          const slot = { at: Number.POSITIVE_INFINITY };
+          this.slots.push(slot);
+          return () => {
+            slot.at = this.clock.now();
+          };
+        }
+        await this.clock.sleep(wait);
       }
-      if (wait <= 0) {
-        const slot = { at: Number.POSITIVE_INFINITY };
-        this.slots.push(slot);
-        return () => {
-          slot.at = this.clock.now();
-        };
-      }
-      await this.clock.sleep(wait);
+    } finally {
+      this.waiting[lane]--;
     }
   }
 
@@ -47,4 +50,25 @@ export class RateBudget {
   pauseFor(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
   }
+
+  /** How long a request must still wait; 0 or less means it may go now. */
+  private waitFor(priority: boolean): number {
+    const now = this.clock.now();
+    for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.at <= now - this.windowMs) this.slots.splice(i, 1);
+    const poll = Math.min(20, this.windowMs / 10);
+    if (this.pausedUntil > now) return this.pausedUntil - now;
+    if (this.slots.filter((s) => s.at === Number.POSITIVE_INFINITY).length >= this.maxInFlight) return poll;
+    if (this.slots.length >= this.limit) {
+      const oldest = Math.min(...this.slots.map((s) => s.at));
+      // Every slot still in flight: check again shortly rather than guess when one lands.
+      return Number.isFinite(oldest) ? oldest + this.windowMs - now : poll;
+    }
+    const backgroundsTurn = this.priorityStreak >= BACKGROUND_SHARE - 1;
+    if (priority && backgroundsTurn && this.waiting.background > 0) return poll;
+    if (!priority && !backgroundsTurn && this.waiting.priority > 0) return poll;
+    return 0;
+  }
 }
+
+/** One slot in this many is kept for the background cycle while priority requests queue. */
+export const BACKGROUND_SHARE = 4;

@@ -52,12 +52,15 @@ export interface RobloxRequest<T> {
   schema: z.ZodType<T>;
   /** Set for calls made with the API key: a rejected key stops them all for a while. */
   keyGuard?: KeyGuard;
+  /** A member is waiting on this answer: it goes ahead of the background cycle. */
+  priority?: boolean;
 }
 
 export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
-  if (request.keyGuard?.blocked()) return { ok: false, failure: { kind: 'auth', detail: 'the API key was rejected; waiting before trying it again' } };
+  const ticket = request.keyGuard?.admit() ?? 'go';
+  if (ticket === 'blocked') return { ok: false, failure: { kind: 'auth', detail: 'the API key was rejected; waiting before trying it again' } };
   const result = await attempts(request, options);
-  if (!result.ok && result.failure.kind === 'auth') request.keyGuard?.rejected(result.failure.detail);
+  if (!result.ok && result.failure.kind === 'auth') request.keyGuard?.rejected(ticket, result.failure.detail);
   else if (result.ok || result.failure.status !== undefined) request.keyGuard?.accepted();
   return result;
 }
@@ -65,7 +68,7 @@ export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHt
 async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
   let last: RobloxFailure = { kind: 'unavailable', detail: 'not attempted' };
   for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
-    const landed = await request.budget.take();
+    const landed = await request.budget.take(request.priority);
     const answer = await send(request, options);
     landed();
     if (answer.kind === 'response') {

@@ -71,7 +71,7 @@ function filterFor(items: readonly ItemRef[]): string {
 }
 
 /** Item keys (`kind:id`) the user owns among those the filter names, following every page. */
-export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filter: string): Promise<RobloxResult<Set<string>>> {
+export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filter: string, priority = false): Promise<RobloxResult<Set<string>>> {
   const owned = new Set<string>();
   const sentTokens = new Set<string>();
   let pageToken: string | undefined;
@@ -80,7 +80,7 @@ export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filte
     url.searchParams.set('maxPageSize', String(PAGE_SIZE));
     url.searchParams.set('filter', filter);
     if (pageToken !== undefined) url.searchParams.set('pageToken', pageToken);
-    const page = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, keyGuard: api.keyGuard, schema: inventoryPage }, api.http);
+    const page = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, keyGuard: api.keyGuard, priority, schema: inventoryPage }, api.http);
     if (!page.ok) return page;
     for (const key of ownedKeys(page.value)) owned.add(key);
     const next = page.value.nextPageToken;

@@ -20,7 +20,7 @@ const userBody = z.object({
 
 export async function getUser(api: RobloxApi, robloxUserId: string): Promise<RobloxResult<RobloxUser>> {
   const url = apiUrl(api.apiBaseUrl, `/cloud/v2/users/${encodeURIComponent(robloxUserId)}`);
-  const result = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.users, keyGuard: api.keyGuard, schema: userBody }, api.http);
+  const result = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.users, keyGuard: api.keyGuard, priority: true, schema: userBody }, api.http);
   if (!result.ok) return result;
   const { id, name, displayName, about } = result.value;
   return { ok: true, value: { id, name, displayName: displayName ?? name, about: about ?? '' } };

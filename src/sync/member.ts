@@ -39,14 +39,21 @@ export interface MemberResult {
   unknown: number;
 }
 
-export type SyncMember = (discordUserId: string) => Promise<MemberResult>;
+export interface SyncOptions {
+  /** Someone is waiting on this sync (a command, a join): its Roblox request jumps the queue. */
+  priority?: boolean;
+  /** Members' roles already read in bulk: server id → user id → roles; absent from a map = not a member. */
+  members?: ReadonlyMap<string, ReadonlyMap<string, Set<string>>>;
+}
+
+export type SyncMember = (discordUserId: string, options?: SyncOptions) => Promise<MemberResult>;
 
 /** Syncs of the same member never overlap: a second request waits for the first, then runs. */
 export function createMemberSync(deps: SyncDeps): SyncMember {
   const inFlight = new Map<string, Promise<MemberResult>>();
-  return (discordUserId) => {
+  return (discordUserId, options = {}) => {
     const previous = inFlight.get(discordUserId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => syncMember(deps, discordUserId));
+    const next = previous.catch(() => undefined).then(() => syncMember(deps, discordUserId, options));
     inFlight.set(discordUserId, next);
     const forget = () => {
       if (inFlight.get(discordUserId) === next) inFlight.delete(discordUserId);
@@ -56,7 +63,7 @@ export function createMemberSync(deps: SyncDeps): SyncMember {
   };
 }
 
-async function syncMember(deps: SyncDeps, discordUserId: string): Promise<MemberResult> {
+async function syncMember(deps: SyncDeps, discordUserId: string, options: SyncOptions): Promise<MemberResult> {
   const { db, discord, log } = deps;
   const now = new Date(deps.clock.now());
   const link = await db.link.findUnique({ where: { discordUserId } });
@@ -68,7 +75,9 @@ async function syncMember(deps: SyncDeps, discordUserId: string): Promise<Member
     if (!server) continue;
     const serverResult: ServerResult = { guildId, serverName: server.name, present: true, added: [], removed: [], problems: [] };
     result.servers.push(serverResult);
-    const member = await server.readMember(discordUserId);
+    const known = options.members?.get(guildId);
+    const roles = known?.get(discordUserId);
+    const member = known ? (roles ? { kind: 'member' as const, roles } : { kind: 'absent' as const }) : await server.readMember(discordUserId);
     if (member.kind === 'absent') {
       serverResult.present = false;
       await db.memberSync.deleteMany({ where: { guildId, discordUserId } });
@@ -83,7 +92,7 @@ async function syncMember(deps: SyncDeps, discordUserId: string): Promise<Member
   if (link && present.length > 0) {
     const items = boundItems(present.flatMap((p) => p.binds));
     if (items.length > 0) {
-      const report = await checkOwnership(deps.roblox, link.robloxUserId, items);
+      const report = await checkOwnership(deps.roblox, link.robloxUserId, items, options.priority);
       outcomes = report.outcomes;
       // A rejected key is logged once by the key guard, not once per member.
       for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {

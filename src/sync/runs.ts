@@ -5,7 +5,7 @@ import type { Database } from '../database/client';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
 import type { DiscordSide } from '../discord/servers';
-import type { MemberResult, SyncMember } from './member';
+import type { MemberResult, SyncMember, SyncOptions } from './member';
 
 export interface RunTotals {
   checked: number;
@@ -16,7 +16,11 @@ export interface RunTotals {
 }
 
 export interface SyncRuns {
-  /** Re-checks every linked member not checked since the run began; null if a run is under way. */
+  /**
+   * Re-checks every linked member not checked since the run began, stalest first. If a run is
+   * under way, returns null and starts another as soon as it ends: cycles follow each other
+   * when the population needs longer than the schedule's interval.
+   */
   runAll(trigger: string): Promise<RunTotals | null>;
   /** Re-checks every linked member of one server now. */
   runServer(guildId: string): Promise<RunTotals>;
@@ -24,16 +28,20 @@ export interface SyncRuns {
   stop(): Promise<void>;
 }
 
-const BATCH = 50;
+/** Members per batch: one gateway member request (at most 100 ids) per server covers a batch. */
+const BATCH = 100;
+/** Members checked at once; Roblox's budget, not this, sets the pace. */
+const CONCURRENCY = 4;
 
 export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; syncMember: SyncMember }): SyncRuns {
   const { db, log } = deps;
   let current: Promise<RunTotals> | null = null;
+  let again: string | undefined;
   let stopping = false;
 
-  async function checkOne(discordUserId: string, totals: RunTotals): Promise<void> {
+  async function checkOne(discordUserId: string, totals: RunTotals, options: SyncOptions = {}): Promise<void> {
     try {
-      tally(totals, await deps.syncMember(discordUserId));
+      tally(totals, await deps.syncMember(discordUserId, options));
     } catch (error) {
       totals.problems++;
       log.error({ err: error, discordUserId }, 'member sync failed; moving on to the next member');
@@ -56,13 +64,13 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
         select: { discordUserId: true },
         take: BATCH,
       });
-      const fresh = batch.filter((row) => !seen.has(row.discordUserId));
+      const fresh = batch.map((row) => row.discordUserId).filter((id) => !seen.has(id));
       if (fresh.length === 0) break;
-      for (const { discordUserId } of fresh) {
-        if (stopping) break;
-        seen.add(discordUserId);
-        await checkOne(discordUserId, totals);
-      }
+      for (const id of fresh) seen.add(id);
+      const members = await readMembers(fresh);
+      await inParallel(fresh, CONCURRENCY, async (discordUserId) => {
+        if (!stopping) await checkOne(discordUserId, totals, { members });
+      });
       await db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } });
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
@@ -77,12 +85,38 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
     return totals;
   }
 
+  /** Roles of a batch of members in every server that has binds, one gateway request per server. */
+  async function readMembers(userIds: string[]): Promise<Map<string, Map<string, Set<string>>>> {
+    const members = new Map<string, Map<string, Set<string>>>();
+    const servers = await db.bind.findMany({ distinct: ['guildId'], select: { guildId: true } });
+    for (const { guildId } of servers) {
+      const server = deps.discord.server(guildId);
+      if (!server) continue;
+      try {
+        members.set(guildId, await server.readMembers(userIds));
+      } catch (error) {
+        // Each member is then read on its own, as on-demand syncs do.
+        log.warn({ err: error, guildId }, 'bulk member read failed; reading members one by one');
+      }
+    }
+    return members;
+  }
+
   return {
     async runAll(trigger) {
-      if (current || stopping) return null;
-      current = execute(trigger);
+      if (stopping) return null;
+      if (current) {
+        again = trigger;
+        return null;
+      }
       try {
-        return await current;
+        let totals: RunTotals;
+        do {
+          again = undefined;
+          current = execute(trigger);
+          totals = await current;
+        } while (again !== undefined && !stopping);
+        return totals;
       } finally {
         current = null;
       }
@@ -94,10 +128,9 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       const memberIds = await server.memberIds();
       for (let i = 0; i < memberIds.length && !stopping; i += 500) {
         const links = await db.link.findMany({ where: { discordUserId: { in: memberIds.slice(i, i + 500) } }, select: { discordUserId: true } });
-        for (const { discordUserId } of links) {
-          if (stopping) break;
-          await checkOne(discordUserId, totals);
-        }
+        await inParallel(links, CONCURRENCY, async ({ discordUserId }) => {
+          if (!stopping) await checkOne(discordUserId, totals, { priority: true });
+        });
       }
       return totals;
     },
@@ -106,6 +139,14 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       await current?.catch(() => undefined);
     },
   };
+}
+
+async function inParallel<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, items.length) }, worker));
 }
 
 function tally(totals: RunTotals, result: MemberResult): void {

@@ -66,3 +66,14 @@ test('at most maxInFlight requests are in flight at once', async () => {
   await waiting;
   expect(third).toBe(true);
 });
+
+test('priority requests go first, but the background still gets one slot in four', async () => {
+  // A real clock with a tiny window: 1 request per 30 ms, so the order of grants is observable.
+  const budget = new RateBudget(1, 30, undefined, 4);
+  const order: string[] = [];
+  const ask = (name: string, priority: boolean) => budget.take(priority).then((landed) => (order.push(name), landed()));
+  (await budget.take())(); // the window is now full: everyone below has to queue
+  await Promise.all([ask('b1', false), ask('b2', false), ...Array.from({ length: 6 }, (_, i) => ask(`p${i + 1}`, true))]);
+  // Three priority grants, then the waiting background request, and again.
+  expect(order.map((name) => name[0]).join('')).toBe('pppbpppb');
+});
