@@ -100,6 +100,8 @@ export class FakeDiscord {
   readonly specErrors: string[] = [];
   readonly interactions = new Map<string, InteractionRecord>();
   globalCommands: Record<string, unknown>[] = [];
+  /** Gateway member requests (op 8) received, with how many user ids each named. */
+  readonly memberRequests: { guildId: string; userIds: number }[] = [];
   commandPuts = 0;
   /** Whether the application may use the privileged Server Members intent. */
   membersIntentAllowed = true;
@@ -650,6 +652,8 @@ export class FakeDiscord {
     const guild = this.guilds.get(String(d.guild_id));
     if (!guild) return;
     const wanted = Array.isArray(d.user_ids) ? (d.user_ids as string[]) : undefined;
+    this.memberRequests.push({ guildId: guild.id, userIds: wanted?.length ?? 0 });
+    if (wanted && wanted.length > 100) this.specErrors.push(`op 8 with ${wanted.length} user_ids (at most 100)`);
     const ids = wanted ? wanted.filter((id) => guild.members.has(id)) : [...guild.members.keys()];
     const members = ids.map((id) => this.memberJson(guild, id));
     const chunks = Math.max(1, Math.ceil(members.length / 1000));
