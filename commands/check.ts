@@ -32,7 +32,7 @@ export const check: SlashCommand = {
         ? `${userMention(target.id)} is linked to Roblox **${link.robloxUsername}** (id ${link.robloxUserId}) since ${timestamp(link.linkedAt)}; last checked ${link.checkedAt ? timestamp(link.checkedAt) : 'never'}.`
         : `${userMention(target.id)} has no linked Roblox account.`,
     ];
-    if (synced) lines.push(`Roles last synced here ${timestamp(synced.syncedAt)}.${synced.problem ? ` Last problem: ${synced.problem}` : ''}`);
+    if (synced?.problem) lines.push(`Problem here since ${timestamp(synced.since)}: ${synced.problem}`);
     const member = await server.readMember(target.id);
     if (member.kind !== 'member') {
       lines.push(member.kind === 'absent' ? 'They are not a member of this server.' : `Their roles could not be read: ${member.detail}`);
@@ -44,15 +44,15 @@ export const check: SlashCommand = {
       await interaction.editReply(fitMessage(lines));
       return;
     }
-    const stored = link ? await loadOutcomes(services.db, link.robloxUserId) : new Map();
+    const stored = link ? ((await loadOutcomes(services.db, [link.robloxUserId])).get(link.robloxUserId) ?? new Map()) : new Map();
     const outcomes = new Map<string, Outcome>([...stored].map(([key, s]) => [key, s.outcome]));
     const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
     const plan = planRoles({ binds, linked: link !== null, outcomes, memberRoles: member.roles, roles: access });
     lines.push('', 'Binds:');
     for (const decision of plan.decisions) {
       for (const { bind, outcome } of decision.binds) {
-        const checkedAt = bind.kind === 'verified' ? undefined : stored.get(itemKey(bind))?.checkedAt;
-        lines.push(`• ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${checkedAt ? ` (checked ${timestamp(checkedAt)})` : ''}`);
+        const since = bind.kind === 'verified' ? undefined : stored.get(itemKey(bind))?.since;
+        lines.push(`• ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${since ? ` (since ${timestamp(since)})` : ''}`);
       }
     }
     lines.push('', `Next sync would: ${describePlanChanges(plan)}.`);

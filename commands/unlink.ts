@@ -18,7 +18,7 @@ export const unlink: SlashCommand = {
     });
     if (!removed) throw new UserError('You have no linked Roblox account.');
     services.log.info({ discordUserId, robloxUserId: removed.robloxUserId }, 'account unlinked');
-    const result = await services.syncMember(discordUserId, { priority: true });
+    const result = await services.sync.one(discordUserId, { priority: true });
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
     await interaction.editReply(fitMessage([`Unlinked **${removed.robloxUsername}**.`, ...summarizeServer(here)]));
   },

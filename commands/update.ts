@@ -19,7 +19,7 @@ export const update: SlashCommand = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const link = await services.db.link.findUnique({ where: { discordUserId: target.id } });
     if (!link) throw new UserError(self ? 'You have not linked a Roblox account yet: run `/verify`.' : `${userMention(target.id)} has not linked a Roblox account.`);
-    const result = await services.syncMember(target.id, { priority: true });
+    const result = await services.sync.one(target.id, { priority: true });
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
     await interaction.editReply(fitMessage([`Re-checked ${self ? 'you' : userMention(target.id)} (Roblox **${link.robloxUsername}**).`, ...summarizeServer(here)]));
   },

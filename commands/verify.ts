@@ -61,9 +61,9 @@ export const verify: SlashCommand = {
       services.log.info({ discordUserId: interaction.user.id, robloxUserId: confirmation.robloxUserId, movedFrom: confirmation.previousHolder }, 'account linked');
       if (confirmation.previousHolder) {
         // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
-        services.syncMember(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
+        services.sync.one(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
       }
-      const result = await services.syncMember(interaction.user.id, { priority: true });
+      const result = await services.sync.one(interaction.user.id, { priority: true });
       const here = result.servers.find((s) => s.guildId === interaction.guildId);
       await interaction.editReply({
         content: fitMessage([`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)]),

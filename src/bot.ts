@@ -1,7 +1,8 @@
 // The one place where everything is built and connected. main.ts calls it with the validated
 // configuration; the end-to-end tests call it with fakes' addresses and a temporary database.
 
-import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Partials } from 'discord.js';
+import type { RESTOptions } from '@discordjs/rest';
+import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Options, Partials } from 'discord.js';
 import { schedule } from 'node-cron';
 import { COMMANDS } from '../commands/index';
 import { type Clock, systemClock } from './clock';
@@ -14,7 +15,7 @@ import type { Logger } from './log';
 import { ensureCommandsRegistered } from './registration';
 import { createRobloxApi } from './roblox/api';
 import type { RobloxHttpOptions } from './roblox/http';
-import { createMemberSync } from './sync/member';
+import { createMemberSync, type SyncStats } from './sync/members';
 import { createSyncRuns, type SyncRuns } from './sync/runs';
 
 export interface BotOptions {
@@ -24,6 +25,12 @@ export interface BotOptions {
   robloxHttp?: Partial<RobloxHttpOptions>;
   robloxWindowMs?: number;
   robloxKeyRetryBaseMs?: number;
+  robloxKeyRetryMaxMs?: number;
+  /** Benchmarks scale Discord's global rate with time, as they do Roblox's window. */
+  discordRest?: Partial<RESTOptions>;
+  /** Benchmarks: hears every database query's duration, and collects planner time. */
+  onQuery?: (ms: number) => void;
+  stats?: SyncStats;
 }
 
 export interface Bot {
@@ -45,7 +52,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const { log } = options;
   const clock = options.clock ?? systemClock;
   await migrateDatabase(config.databaseUrl);
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl, options.onQuery);
 
   const roblox = createRobloxApi({
     apiBaseUrl: config.robloxApiBaseUrl,
@@ -55,6 +62,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     http: { clock, ...options.robloxHttp },
     windowMs: options.robloxWindowMs,
     keyRetryBaseMs: options.robloxKeyRetryBaseMs,
+    keyRetryMaxMs: options.robloxKeyRetryMaxMs,
     onKeyState: (state, detail) =>
       state === 'rejected'
         ? log.error({ detail }, 'Roblox rejected ROBLOX_API_KEY: ownership checks are paused and every role is kept; retrying with backoff. Check the key in Creator Hub → Open Cloud → API Keys (expired, revoked, or IP not allowed?)')
@@ -64,20 +72,26 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
     partials: [Partials.GuildMember],
-    rest: { api: config.discordApiBaseUrl },
+    rest: { ...options.discordRest, api: config.discordApiBaseUrl },
+    // Members and users are read when needed; caching every one would grow with the population.
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user.id },
+      UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user.id },
+    }),
     allowedMentions: { parse: [] },
   });
   const discord = discordSide(client);
-  const syncMember = createMemberSync({ db, roblox, discord, log, clock });
-  const runs = createSyncRuns({ db, discord, log, clock, syncMember });
-  const services: Services = { db, roblox, discord, syncMember, runs, log, clock };
+  const sync = createMemberSync({ db, roblox, discord, log, clock, stats: options.stats });
+  const runs = createSyncRuns({ db, discord, log, clock, sync });
+  const services: Services = { db, roblox, discord, sync, runs, log, clock };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
   client.on(Events.GuildMemberAdd, (member) => {
     void (async () => {
       if (!(await db.link.findUnique({ where: { discordUserId: member.id } }))) return;
-      const result = await syncMember(member.id, { priority: true });
+      const result = await sync.one(member.id, { priority: true });
       log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, 'synced a linked member on join');
     })().catch((error) => log.error({ err: error, discordUserId: member.id }, 'join-time sync failed'));
   });

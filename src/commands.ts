@@ -17,14 +17,14 @@ import type { Database } from './database/client';
 import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
 import type { RobloxApi } from './roblox/api';
-import type { SyncMember } from './sync/member';
+import type { MemberSync } from './sync/members';
 import type { SyncRuns } from './sync/runs';
 
 export interface Services {
   db: Database;
   roblox: RobloxApi;
   discord: DiscordSide;
-  syncMember: SyncMember;
+  sync: MemberSync;
   runs: SyncRuns;
   log: Logger;
   clock: Clock;

@@ -3,7 +3,7 @@
 import { type Bind, describeBind } from './bindings';
 import type { Outcome } from './ownership';
 import type { RoleDecision, RolePlan } from './roleplan';
-import type { ServerResult } from './sync/member';
+import type { ServerResult } from './sync/members';
 
 export const roleMention = (roleId: string) => `<@&${roleId}>`;
 export const userMention = (userId: string) => `<@${userId}>`;

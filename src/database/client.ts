@@ -8,8 +8,13 @@ import { sqliteFileUrl } from './url';
 
 export type Database = PrismaClient;
 
-export function openDatabase(databaseUrl: string): Database {
-  return new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: sqliteFileUrl(databaseUrl) }) });
+/** Opens the database; `onQuery` hears each query's duration in ms (for benchmarks). */
+export function openDatabase(databaseUrl: string, onQuery?: (ms: number) => void): Database {
+  const adapter = new PrismaBetterSQLite3({ url: sqliteFileUrl(databaseUrl) });
+  if (!onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  client.$on('query', (event) => onQuery(event.duration));
+  return client;
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -102,7 +102,8 @@ function serverOf(guild: Guild, refusals: Refusals): Server {
       }
     },
     async readMembers(userIds) {
-      const members = await guild.members.fetch({ user: [...userIds], time: 30_000 });
+      // discord.js queues gateway sends under Discord's 120-per-minute limit: allow for the queue.
+      const members = await guild.members.fetch({ user: [...userIds], time: 120_000 });
       return new Map(members.map((member) => [member.id, new Set(member.roles.cache.keys())]));
     },
     async memberIds() {

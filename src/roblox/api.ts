@@ -29,8 +29,9 @@ export interface RobloxApiOptions {
   windowMs?: number;
   /** Told once when Roblox starts rejecting the key and once when it accepts it again. */
   onKeyState?: (state: 'rejected' | 'recovered', detail: string) => void;
-  /** First wait before trying a rejected key again; it doubles up to 30 minutes. */
+  /** First wait before trying a rejected key again; it doubles up to `keyRetryMaxMs` (30 minutes). */
   keyRetryBaseMs?: number;
+  keyRetryMaxMs?: number;
 }
 
 export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
@@ -41,7 +42,7 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
     usersBaseUrl: options.usersBaseUrl,
     apiKey: options.apiKey,
     http,
-    keyGuard: new KeyGuard(http.clock, options.onKeyState ?? (() => undefined), options.keyRetryBaseMs),
+    keyGuard: new KeyGuard(http.clock, options.onKeyState ?? (() => undefined), options.keyRetryBaseMs, options.keyRetryMaxMs),
     budgets: {
       inventory: new RateBudget(options.inventoryPerMinute, windowMs, http.clock),
       users: new RateBudget(500, windowMs, http.clock),

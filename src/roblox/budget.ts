@@ -15,6 +15,8 @@ export class RateBudget {
   private pausedUntil = 0;
   private readonly waiting = { priority: 0, background: 0 };
   private priorityStreak = 0;
+  /** Until Roblox has told us how much of its window is left, send one request at a time. */
+  private heardFromRoblox = false;
 
   constructor(
     readonly limit: number,
@@ -51,13 +53,24 @@ export class RateBudget {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
   }
 
+  /**
+   * What Roblox said of its own window (x-ratelimit-remaining / -reset). Its count is the truth: it
+   * includes requests from before a restart, or from other processes using the same key owner.
+   * When fewer requests remain than we may have in flight, wait for the window to reset.
+   */
+  observe(remaining: number | undefined, resetSeconds: number | undefined): void {
+    this.heardFromRoblox = true;
+    if (remaining !== undefined && resetSeconds !== undefined && remaining < this.maxInFlight) this.pauseFor(resetSeconds * 1000);
+  }
+
   /** How long a request must still wait; 0 or less means it may go now. */
   private waitFor(priority: boolean): number {
     const now = this.clock.now();
     for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.at <= now - this.windowMs) this.slots.splice(i, 1);
     const poll = Math.min(20, this.windowMs / 10);
     if (this.pausedUntil > now) return this.pausedUntil - now;
-    if (this.slots.filter((s) => s.at === Number.POSITIVE_INFINITY).length >= this.maxInFlight) return poll;
+    const inFlight = this.slots.filter((s) => s.at === Number.POSITIVE_INFINITY).length;
+    if (inFlight >= (this.heardFromRoblox ? this.maxInFlight : 1)) return poll;
     if (this.slots.length >= this.limit) {
       const oldest = Math.min(...this.slots.map((s) => s.at));
       // Every slot still in flight: check again shortly rather than guess when one lands.

@@ -156,11 +156,12 @@ function errorCode(body: unknown): string {
 }
 
 function observeRateHeaders(headers: Headers, budget: RateBudget): void {
-  const remaining = Number(headers.get('x-ratelimit-remaining'));
-  const reset = Number(headers.get('x-ratelimit-reset'));
-  if (headers.has('x-ratelimit-remaining') && remaining <= 0 && Number.isFinite(reset) && reset > 0) {
-    budget.pauseFor(reset * 1000);
-  }
+  // "x-ratelimit-limit" may list several windows ("100, 100;w=60"); remaining and reset are plain numbers.
+  const number = (name: string) => {
+    const value = Number(headers.get(name) ?? Number.NaN);
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  };
+  budget.observe(number('x-ratelimit-remaining'), number('x-ratelimit-reset'));
 }
 
 function retryAfterMs(headers: Headers): number | undefined {

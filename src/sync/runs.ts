@@ -5,7 +5,7 @@ import type { Database } from '../database/client';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
 import type { DiscordSide } from '../discord/servers';
-import type { MemberResult, SyncMember, SyncOptions } from './member';
+import type { MemberResult, MemberSync, SyncOptions } from './members';
 
 export interface RunTotals {
   checked: number;
@@ -30,23 +30,21 @@ export interface SyncRuns {
 
 /** Members per batch: one gateway member request (at most 100 ids) per server covers a batch. */
 const BATCH = 100;
-/** Members checked at once; Roblox's budget, not this, sets the pace. */
-const CONCURRENCY = 4;
 
-export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; syncMember: SyncMember }): SyncRuns {
+export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; sync: MemberSync }): SyncRuns {
   const { db, log } = deps;
   let current: Promise<RunTotals> | null = null;
   let again: string | undefined;
   let stopping = false;
 
-  async function checkOne(discordUserId: string, totals: RunTotals, options: SyncOptions = {}): Promise<void> {
+  async function checkBatch(ids: string[], totals: RunTotals, options: SyncOptions = {}): Promise<void> {
     try {
-      tally(totals, await deps.syncMember(discordUserId, options));
+      for (const result of await deps.sync.batch(ids, { ...options, stopping: () => stopping })) tally(totals, result);
     } catch (error) {
       totals.problems++;
-      log.error({ err: error, discordUserId }, 'member sync failed; moving on to the next member');
-      // Mark it checked anyway, or one broken member would stall every run behind it.
-      await db.link.updateMany({ where: { discordUserId }, data: { checkedAt: new Date(deps.clock.now()) } });
+      log.error({ err: error, members: ids.length }, 'batch sync failed; moving on to the next batch');
+      // Mark them checked anyway, or one broken batch would stall every run behind it.
+      await db.link.updateMany({ where: { discordUserId: { in: ids } }, data: { checkedAt: new Date(deps.clock.now()) } });
     }
   }
 
@@ -67,19 +65,13 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       const fresh = batch.map((row) => row.discordUserId).filter((id) => !seen.has(id));
       if (fresh.length === 0) break;
       for (const id of fresh) seen.add(id);
-      const members = await readMembers(fresh);
-      await inParallel(fresh, CONCURRENCY, async (discordUserId) => {
-        if (!stopping) await checkOne(discordUserId, totals, { members });
-      });
+      await checkBatch(fresh, totals, { members: await readMembers(fresh) });
       await db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } });
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
     const orphans = await db.$queryRaw<{ discordUserId: string }[]>`
       SELECT DISTINCT "discordUserId" FROM "MemberSync" WHERE "discordUserId" NOT IN (SELECT "discordUserId" FROM "Link")`;
-    for (const { discordUserId } of orphans) {
-      if (stopping) break;
-      await checkOne(discordUserId, totals);
-    }
+    for (let i = 0; i < orphans.length && !stopping; i += BATCH) await checkBatch(orphans.slice(i, i + BATCH).map((o) => o.discordUserId), totals);
     if (!stopping) await db.syncRun.update({ where: { id: run.id }, data: { finishedAt: new Date(deps.clock.now()) } });
     log.info({ runId: run.id, ...totals, finished: !stopping }, 'sync run ended');
     return totals;
@@ -128,9 +120,9 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       const memberIds = await server.memberIds();
       for (let i = 0; i < memberIds.length && !stopping; i += 500) {
         const links = await db.link.findMany({ where: { discordUserId: { in: memberIds.slice(i, i + 500) } }, select: { discordUserId: true } });
-        await inParallel(links, CONCURRENCY, async ({ discordUserId }) => {
-          if (!stopping) await checkOne(discordUserId, totals, { priority: true });
-        });
+        for (let j = 0; j < links.length && !stopping; j += BATCH) {
+          await checkBatch(links.slice(j, j + BATCH).map((l) => l.discordUserId), totals, { priority: true });
+        }
       }
       return totals;
     },
@@ -139,14 +131,6 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       await current?.catch(() => undefined);
     },
   };
-}
-
-async function inParallel<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(workers, items.length) }, worker));
 }
 
 function tally(totals: RunTotals, result: MemberResult): void {

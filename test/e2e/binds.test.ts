@@ -136,7 +136,7 @@ describe('/check', () => {
     const text = await world.discord.answer(world.discord.sendCommand(world.guild.id, owner, 'check', [opt.user('member', member)]));
     expect(text).toContain('is linked to Roblox **Checked** (id 7001)');
     expect(text).toMatch(/last checked <t:\d+:R>/);
-    expect(text).toMatch(new RegExp(`<@&${vip}> ← game pass 1234567: unknown: inventory is private.*\\(checked <t:\\d+:R>\\)`));
+    expect(text).toMatch(new RegExp(`<@&${vip}> ← game pass 1234567: unknown: inventory is private.*\\(since <t:\\d+:R>\\)`));
     expect(text).toContain(`<@&${gold}> ← badge 555: unknown: inventory is private`);
     expect(text).toContain('Next sync would: no changes.');
 

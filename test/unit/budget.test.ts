@@ -56,6 +56,7 @@ test('a slot counts from when its response landed, and in-flight slots hold thei
 test('at most maxInFlight requests are in flight at once', async () => {
   const clock = manualClock();
   const budget = new RateBudget(100, 60_000, clock, 2);
+  budget.observe(99, 60); // Roblox has answered once: concurrency may open up
   const first = await budget.take();
   await budget.take();
   let third = false;
@@ -70,10 +71,29 @@ test('at most maxInFlight requests are in flight at once', async () => {
 test('priority requests go first, but the background still gets one slot in four', async () => {
   // A real clock with a tiny window: 1 request per 30 ms, so the order of grants is observable.
   const budget = new RateBudget(1, 30, undefined, 4);
+  budget.observe(undefined, undefined);
   const order: string[] = [];
   const ask = (name: string, priority: boolean) => budget.take(priority).then((landed) => (order.push(name), landed()));
   (await budget.take())(); // the window is now full: everyone below has to queue
   await Promise.all([ask('b1', false), ask('b2', false), ...Array.from({ length: 6 }, (_, i) => ask(`p${i + 1}`, true))]);
   // Three priority grants, then the waiting background request, and again.
   expect(order.map((name) => name[0]).join('')).toBe('pppbpppb');
+});
+
+test('one request at a time until Roblox reports its window; then pause when it is nearly spent', async () => {
+  const clock = manualClock();
+  const budget = new RateBudget(100, 60_000, clock, 4);
+  const first = await budget.take();
+  let second = false;
+  const waiting = budget.take().then((landed) => ((second = true), landed));
+  await Promise.resolve();
+  expect(second).toBe(false); // a restarted bot cannot know what the previous process spent
+  budget.observe(50, 30);
+  first();
+  (await waiting)();
+  expect(second).toBe(true);
+  const before = clock.now();
+  budget.observe(2, 30); // fewer left than we may have in flight: wait for Roblox's reset
+  (await budget.take())();
+  expect(clock.now() - before).toBeGreaterThanOrEqual(30_000);
 });

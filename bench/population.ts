@@ -1,0 +1,86 @@
+// The benchmark's world: fakes holding N members across servers with overlapping binds, and a
+// migrated database of links and binds, built directly (not through commands) to be quick.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../src/config';
+import { migrateDatabase, openDatabase } from '../src/database/client';
+import { FakeDiscord } from '../test/fakes/discord';
+import { type FakeItemKind, FakeRoblox } from '../test/fakes/roblox';
+
+export interface Population {
+  members: number;
+  servers: number;
+  bindsPerServer: number;
+  /** Chance that a member owns any one item. */
+  ownership: number;
+  /** Give members their correct roles up front, so a cycle measures checking, not granting. */
+  preassigned: boolean;
+  latencyMs: number;
+  perWindow: number;
+  windowMs: number;
+}
+
+const KEY = 'bench-roblox-key';
+const MEMBERSHIP = [0.9, 0.5, 0.3, 0.3, 0.3];
+
+export async function buildWorld(p: Population) {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const discord = new FakeDiscord();
+  const roblox = new FakeRoblox();
+  roblox.apiKeys.set(KEY, 'bench');
+  roblox.rateLimit = { perWindow: p.perWindow, windowMs: p.windowMs, sendRetryAfter: true };
+  roblox.fault = () => (p.latencyMs > 0 ? { delayMs: p.latencyMs } : undefined);
+  discord.roleBucket = { limit: 1_000_000, windowMs: 1_000 };
+  await Promise.all([discord.start(), roblox.start()]);
+
+  const kinds: FakeItemKind[] = ['gamepass', 'badge', 'asset'];
+  const pool = Array.from({ length: 30 }, (_, i) => ({ kind: kinds[i % 3]!, id: String(10_000 + i) }));
+  const servers = Array.from({ length: p.servers }, (_, s) => {
+    const guild = discord.addGuild(`Bench ${s + 1}`, { botRolePosition: p.bindsPerServer + 5 });
+    const items = [...pool].sort(() => random() - 0.5).slice(0, p.bindsPerServer);
+    const binds = items.map((item, r) => ({ item, roleId: discord.addRole(guild.id, `Perk ${r + 1}`, { position: r + 1 }) }));
+    return { guild, binds };
+  });
+
+  const links: { discordUserId: string; robloxUserId: string; robloxUsername: string }[] = [];
+  for (let m = 0; m < p.members; m++) {
+    const discordUserId = discord.addUser(`m${m}`);
+    const robloxUserId = String(1_000_000 + m);
+    const items = pool.filter(() => random() < p.ownership);
+    roblox.addUser({ id: robloxUserId, name: `Bench${m}`, items });
+    const owned = new Set(items.map((i) => `${i.kind}:${i.id}`));
+    const joined = servers.filter((_, s) => random() < (MEMBERSHIP[s] ?? 0.3));
+    for (const { guild, binds } of joined.length > 0 ? joined : [servers[0]!]) {
+      const roles = p.preassigned ? binds.filter((b) => owned.has(`${b.item.kind}:${b.item.id}`)).map((b) => b.roleId) : [];
+      guild.members.set(discordUserId, { roles, joinedAt: new Date().toISOString() });
+    }
+    links.push({ discordUserId, robloxUserId, robloxUsername: `Bench${m}` });
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
+  const databaseUrl = `file:${join(dir, 'bench.db')}`;
+  await migrateDatabase(databaseUrl);
+  const db = openDatabase(databaseUrl);
+  await db.bind.createMany({
+    data: servers.flatMap(({ guild, binds }) => binds.map((b) => ({ guildId: guild.id, roleId: b.roleId, kind: b.item.kind, itemId: b.item.id, createdBy: guild.ownerId }))),
+  });
+  for (let i = 0; i < links.length; i += 5_000) await db.link.createMany({ data: links.slice(i, i + 5_000) });
+  await db.$disconnect();
+
+  const config: Config = {
+    discordToken: discord.token,
+    discordApplicationId: discord.applicationId,
+    robloxApiKey: KEY,
+    databaseUrl,
+    syncCron: '0 0 1 1 *',
+    robloxInventoryRateLimit: p.perWindow,
+    discordApiBaseUrl: `${discord.url}/api`,
+    robloxApiBaseUrl: roblox.url,
+    robloxUsersApiBaseUrl: roblox.url,
+    logLevel: 'warn',
+  };
+  return { discord, roblox, config, dir, servers, links, pool };
+}

@@ -1,0 +1,236 @@
+// Re-checking members: for each, every server they share with the bot, one ownership check for
+// all of those servers' items, and per server the role plan applied as role-by-role writes.
+// Members go in batches: a batch's reads are a few queries and its writes one transaction of
+// only what changed, so a steady population costs the database almost nothing.
+
+import { type Bind, boundItems, describeBind } from '../bindings';
+import type { Clock } from '../clock';
+import { bindsByServer } from '../database/binds';
+import type { Database } from '../database/client';
+import { loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
+import type { DiscordSide, MemberRead, Server } from '../discord/servers';
+import type { Logger } from '../log';
+import { checkOwnership, type Outcome } from '../ownership';
+import type { RobloxApi } from '../roblox/api';
+import { type RoleAccess, type RoleDecision, type RolePlan, planRoles } from '../roleplan';
+
+export interface SyncDeps {
+  db: Database;
+  roblox: RobloxApi;
+  discord: DiscordSide;
+  log: Logger;
+  clock: Clock;
+  /** Where time goes, for benchmarks. */
+  stats?: SyncStats;
+}
+
+export interface SyncStats {
+  planMs: number;
+}
+
+export interface ServerResult {
+  guildId: string;
+  serverName: string;
+  /** False when the member is not in this server. */
+  present: boolean;
+  plan?: RolePlan;
+  added: string[];
+  removed: string[];
+  problems: string[];
+}
+
+export interface MemberResult {
+  discordUserId: string;
+  robloxUserId?: string;
+  servers: ServerResult[];
+  /** Items whose ownership could not be established this time. */
+  unknown: number;
+}
+
+export interface SyncOptions {
+  /** Someone is waiting on this sync (a command, a join): its Roblox requests jump the queue. */
+  priority?: boolean;
+  /** Members' roles already read in bulk: server id → user id → roles; absent from a map = not a member. */
+  members?: ReadonlyMap<string, ReadonlyMap<string, Set<string>>>;
+  /** Asked before each member: once true, the rest of the batch is left for later. */
+  stopping?: () => boolean;
+}
+
+export interface MemberSync {
+  /** Syncs one member now. */
+  one(discordUserId: string, options?: SyncOptions): Promise<MemberResult>;
+  /** Syncs a batch; members skipped because of `stopping` are absent from the results. */
+  batch(discordUserIds: readonly string[], options?: SyncOptions): Promise<MemberResult[]>;
+}
+
+/** Members checked at once within a batch; Roblox's budget, not this, sets the pace. */
+const CONCURRENCY = 8;
+
+export function createMemberSync(deps: SyncDeps): MemberSync {
+  const locks = new Map<string, Promise<unknown>>();
+  // Checks of the same member never overlap; the lock covers one member's check, not a whole
+  // batch, so a member someone is waiting on is never held up behind a hundred others.
+  const locked = <T,>(id: string, work: () => Promise<T>): Promise<T> => {
+    const next = (locks.get(id) ?? Promise.resolve()).catch(() => undefined).then(work);
+    locks.set(id, next);
+    const forget = () => locks.get(id) === next && locks.delete(id);
+    next.then(forget, forget);
+    return next;
+  };
+  const batch = (ids: readonly string[], options: SyncOptions = {}) => syncBatch(deps, [...new Set(ids)], options, locked);
+  return {
+    batch,
+    one: async (discordUserId, options) => {
+      const [result] = await batch([discordUserId], options);
+      if (!result) throw new Error('sync of one member was stopped before it began');
+      return result;
+    },
+  };
+}
+
+interface Checked {
+  result: MemberResult;
+  outcomes: Map<string, Outcome>;
+}
+
+type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
+
+async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
+  const { db, discord } = deps;
+  const [links, bindsByGuild] = await Promise.all([db.link.findMany({ where: { discordUserId: { in: ids } } }), bindsByServer(db, discord.serverIds())]);
+  const linkOf = new Map(links.map((link) => [link.discordUserId, link]));
+
+  const checked: Checked[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length && !options.stopping?.()) {
+      const id = ids[next++]!;
+      const link = linkOf.get(id);
+      checked.push(await locked(id, () => checkMember(deps, id, link ? { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername } : undefined, bindsByGuild, options)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+  await record(deps, checked, new Set(links.map((l) => l.discordUserId)));
+  return checked.map((c) => c.result);
+}
+
+async function checkMember(
+  deps: SyncDeps,
+  discordUserId: string,
+  link: { robloxUserId: string; robloxUsername: string } | undefined,
+  bindsByGuild: Map<string, Bind[]>,
+  options: SyncOptions,
+): Promise<Checked> {
+  const result: MemberResult = { discordUserId, robloxUserId: link?.robloxUserId, servers: [], unknown: 0 };
+  const present: { server: Server; binds: Bind[]; roles: Set<string>; result: ServerResult }[] = [];
+  for (const [guildId, binds] of bindsByGuild) {
+    const server = deps.discord.server(guildId);
+    if (!server) continue;
+    const serverResult: ServerResult = { guildId, serverName: server.name, present: true, added: [], removed: [], problems: [] };
+    result.servers.push(serverResult);
+    const member = await readMember(server, discordUserId, options);
+    if (member.kind === 'absent') serverResult.present = false;
+    else if (member.kind === 'error') serverResult.problems.push(`could not read the member: ${member.detail}`);
+    else present.push({ server, binds, roles: member.roles, result: serverResult });
+  }
+
+  let outcomes = new Map<string, Outcome>();
+  const items = link ? boundItems(present.flatMap((p) => p.binds)) : [];
+  if (link && items.length > 0) {
+    const report = await checkOwnership(deps.roblox, link.robloxUserId, items, options.priority);
+    outcomes = report.outcomes;
+    // A rejected key is logged once by the key guard, not once per member.
+    for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
+      deps.log.warn({ discordUserId, robloxUserId: link.robloxUserId, failure: failure.kind, detail: failure.detail }, 'ownership check incomplete; affected roles are left as they are');
+    }
+  }
+  result.unknown = [...outcomes.values()].filter((o) => o.status === 'unknown').length;
+
+  for (const { server, binds, roles, result: serverResult } of present) {
+    const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
+    const planning = performance.now();
+    const plan = planRoles({ binds, linked: link !== undefined, outcomes, memberRoles: roles, roles: access });
+    if (deps.stats) deps.stats.planMs += performance.now() - planning;
+    serverResult.plan = plan;
+    for (const decision of plan.decisions) {
+      if (decision.blocked) serverResult.problems.push(`cannot ${decision.change} @${server.roleName(decision.roleId)}: ${decision.blocked}`);
+    }
+    await applyPlan(server, discordUserId, plan, link?.robloxUsername, serverResult);
+    if (serverResult.problems.length > 0) deps.log.warn({ guildId: server.id, discordUserId, problems: serverResult.problems }, 'some role changes could not be made');
+  }
+  return { result, outcomes };
+}
+
+function readMember(server: Server, discordUserId: string, options: SyncOptions): Promise<MemberRead> | MemberRead {
+  const known = options.members?.get(server.id);
+  if (!known) return server.readMember(discordUserId);
+  const roles = known.get(discordUserId);
+  return roles ? { kind: 'member', roles } : { kind: 'absent' };
+}
+
+/** Writes, in one transaction, only what changed: outcomes, followed servers, check times. */
+async function record(deps: SyncDeps, checked: Checked[], linked: Set<string>): Promise<void> {
+  const { db } = deps;
+  const now = new Date(deps.clock.now());
+  const members = checked.map((c) => c.result.discordUserId);
+  const robloxIds = checked.flatMap((c) => (c.result.robloxUserId && linked.has(c.result.discordUserId) ? [c.result.robloxUserId] : []));
+  const [previous, followed] = await Promise.all([loadOutcomes(db, robloxIds), db.memberSync.findMany({ where: { discordUserId: { in: members } } })]);
+  const followedBy = new Map(followed.map((row) => [`${row.guildId}:${row.discordUserId}`, row]));
+
+  const stopFollowing: { guildId: string; discordUserId: string }[] = [];
+  const follow: { guildId: string; discordUserId: string; problem: string | null }[] = [];
+  for (const { result } of checked) {
+    const isLinked = linked.has(result.discordUserId);
+    for (const server of result.servers) {
+      const key = { guildId: server.guildId, discordUserId: result.discordUserId };
+      const row = followedBy.get(`${server.guildId}:${result.discordUserId}`);
+      // An unlinked member with nothing left to remove, or one who left, needs no following.
+      if (!server.present || (!isLinked && server.problems.length === 0)) {
+        if (row) stopFollowing.push(key);
+        continue;
+      }
+      const problem = server.problems.join('; ') || null;
+      if (!row || row.problem !== problem) follow.push({ ...key, problem });
+    }
+  }
+
+  await db.$transaction(async (tx) => {
+    await saveOutcomeChanges(
+      tx,
+      checked.flatMap((c) => (c.result.robloxUserId && linked.has(c.result.discordUserId) ? [{ robloxUserId: c.result.robloxUserId, outcomes: c.outcomes }] : [])),
+      previous,
+      now,
+    );
+    if (stopFollowing.length > 0) await tx.memberSync.deleteMany({ where: { OR: stopFollowing } });
+    const fresh = follow.filter((row) => !followedBy.has(`${row.guildId}:${row.discordUserId}`));
+    if (fresh.length > 0) await tx.memberSync.createMany({ data: fresh.map((row) => ({ ...row, since: now })) });
+    for (const row of follow.filter((r) => followedBy.has(`${r.guildId}:${r.discordUserId}`))) {
+      await tx.memberSync.update({ where: { guildId_discordUserId: { guildId: row.guildId, discordUserId: row.discordUserId } }, data: { since: now, problem: row.problem } });
+    }
+    const checkedLinks = members.filter((id) => linked.has(id));
+    if (checkedLinks.length > 0) await tx.link.updateMany({ where: { discordUserId: { in: checkedLinks } }, data: { checkedAt: now } });
+  });
+}
+
+async function applyPlan(server: Server, userId: string, plan: RolePlan, robloxName: string | undefined, result: ServerResult): Promise<void> {
+  for (const decision of plan.decisions) {
+    if (decision.blocked || decision.change === 'none') continue;
+    const write = await server.setRole(userId, decision.roleId, decision.change, auditReason(decision, robloxName));
+    if (write.ok) {
+      (decision.change === 'add' ? result.added : result.removed).push(decision.roleId);
+      continue;
+    }
+    result.problems.push(write.problem);
+    if (write.stop) return;
+  }
+}
+
+/** The audit-log line for one role change: who, and which bind decided it. Discord caps it at 512. */
+export function auditReason(decision: RoleDecision, robloxName: string | undefined): string {
+  const wanted = decision.change === 'add' ? 'owns' : 'not_owned';
+  const deciding = decision.binds.filter((b) => b.outcome.status === wanted).map((b) => describeBind(b.bind)).join(', ');
+  const text = !robloxName
+    ? 'gatepass: no linked Roblox account'
+    : `gatepass: Roblox ${robloxName} ${decision.change === 'add' ? 'has' : 'does not have'} ${deciding}`;
+  return text.length > 512 ? `${text.slice(0, 511)}…` : text;
+}
