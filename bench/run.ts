@@ -42,7 +42,7 @@ async function measure(p: Population, cycles: number): Promise<{ cycles: Cycle[]
   // Discord's 50 requests/s global limit, scaled like Roblox's window (which is 60 s in production).
   const discordGlobalPerSecond = Math.round((50 * 60_000) / p.windowMs);
   const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [JSON.stringify({ config: world.config, windowMs: p.windowMs, discordGlobalPerSecond })], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_BOT_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = () => new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
