@@ -82,5 +82,5 @@ export async function buildWorld(p: Population) {
     robloxUsersApiBaseUrl: roblox.url,
     logLevel: 'warn',
   };
-  return { discord, roblox, config, dir, servers, links, pool };
+  return { discord, roblox, config, dir, servers, links };
 }
