@@ -50,8 +50,8 @@ export interface MemberResult {
 export interface SyncOptions {
   /** Someone is waiting on this sync (a command, a join): its Roblox requests jump the queue. */
   priority?: boolean;
-  /** Members' roles already read in bulk: server id → user id → roles; absent from a map = not a member. */
-  members?: ReadonlyMap<string, ReadonlyMap<string, Set<string>>>;
+  /** Read the batch's roles with one gateway request per server instead of a REST call per member. */
+  readInBulk?: boolean;
   /** Asked before each member: once true, the rest of the batch is left for later. */
   stopping?: () => boolean;
 }
@@ -99,6 +99,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
   const { db, discord } = deps;
   const [links, bindsByGuild] = await Promise.all([db.link.findMany({ where: { discordUserId: { in: ids } } }), bindsByServer(db, discord.serverIds())]);
   const linkOf = new Map(links.map((link) => [link.discordUserId, link]));
+  const known = options.readInBulk ? await readInBulk(deps, ids, [...bindsByGuild.keys()]) : new Map<string, Map<string, Set<string>>>();
 
   const checked: Checked[] = [];
   let next = 0;
@@ -106,7 +107,8 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
     while (next < ids.length && !options.stopping?.()) {
       const id = ids[next++]!;
       const link = linkOf.get(id);
-      checked.push(await locked(id, () => checkMember(deps, id, link ? { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername } : undefined, bindsByGuild, options)));
+      const account = link ? { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername } : undefined;
+      checked.push(await locked(id, () => checkMember(deps, id, account, bindsByGuild, known, options.priority)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
@@ -119,7 +121,8 @@ async function checkMember(
   discordUserId: string,
   link: { robloxUserId: string; robloxUsername: string } | undefined,
   bindsByGuild: Map<string, Bind[]>,
-  options: SyncOptions,
+  known: ReadonlyMap<string, ReadonlyMap<string, Set<string>>>,
+  priority: boolean | undefined,
 ): Promise<Checked> {
   const result: MemberResult = { discordUserId, robloxUserId: link?.robloxUserId, servers: [], unknown: 0 };
   const present: { server: Server; binds: Bind[]; roles: Set<string>; result: ServerResult }[] = [];
@@ -128,7 +131,7 @@ async function checkMember(
     if (!server) continue;
     const serverResult: ServerResult = { guildId, serverName: server.name, present: true, added: [], removed: [], problems: [] };
     result.servers.push(serverResult);
-    const member = await readMember(server, discordUserId, options);
+    const member = await readMember(server, discordUserId, known.get(guildId));
     if (member.kind === 'absent') serverResult.present = false;
     else if (member.kind === 'error') serverResult.problems.push(`could not read the member: ${member.detail}`);
     else present.push({ server, binds, roles: member.roles, result: serverResult });
@@ -137,7 +140,7 @@ async function checkMember(
   let outcomes = new Map<string, Outcome>();
   const items = link ? boundItems(present.flatMap((p) => p.binds)) : [];
   if (link && items.length > 0) {
-    const report = await checkOwnership(deps.roblox, link.robloxUserId, items, options.priority);
+    const report = await checkOwnership(deps.roblox, link.robloxUserId, items, priority);
     outcomes = report.outcomes;
     // A rejected key is logged once by the key guard, not once per member.
     for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
@@ -161,8 +164,23 @@ async function checkMember(
   return { result, outcomes };
 }
 
-function readMember(server: Server, discordUserId: string, options: SyncOptions): Promise<MemberRead> | MemberRead {
-  const known = options.members?.get(server.id);
+/** Roles of a batch in each server, one gateway request per server; a server that fails is left out. */
+async function readInBulk(deps: SyncDeps, ids: string[], guildIds: string[]): Promise<Map<string, Map<string, Set<string>>>> {
+  const known = new Map<string, Map<string, Set<string>>>();
+  for (const guildId of guildIds) {
+    const server = deps.discord.server(guildId);
+    if (!server) continue;
+    try {
+      known.set(guildId, await server.readMembers(ids));
+    } catch (error) {
+      // Its members are then read one by one, as on-demand syncs do.
+      deps.log.warn({ err: error, guildId }, 'bulk member read failed; reading members one by one');
+    }
+  }
+  return known;
+}
+
+function readMember(server: Server, discordUserId: string, known: ReadonlyMap<string, Set<string>> | undefined): Promise<MemberRead> | MemberRead {
   if (!known) return server.readMember(discordUserId);
   const roles = known.get(discordUserId);
   return roles ? { kind: 'member', roles } : { kind: 'absent' };
@@ -173,8 +191,8 @@ async function record(deps: SyncDeps, checked: Checked[], linked: Set<string>): 
   const { db } = deps;
   const now = new Date(deps.clock.now());
   const members = checked.map((c) => c.result.discordUserId);
-  const robloxIds = checked.flatMap((c) => (c.result.robloxUserId && linked.has(c.result.discordUserId) ? [c.result.robloxUserId] : []));
-  const [previous, followed] = await Promise.all([loadOutcomes(db, robloxIds), db.memberSync.findMany({ where: { discordUserId: { in: members } } })]);
+  const accounts = checked.flatMap((c) => (c.result.robloxUserId && linked.has(c.result.discordUserId) ? [{ robloxUserId: c.result.robloxUserId, outcomes: c.outcomes }] : []));
+  const [previous, followed] = await Promise.all([loadOutcomes(db, accounts.map((a) => a.robloxUserId)), db.memberSync.findMany({ where: { discordUserId: { in: members } } })]);
   const followedBy = new Map(followed.map((row) => [`${row.guildId}:${row.discordUserId}`, row]));
 
   const stopFollowing: { guildId: string; discordUserId: string }[] = [];
@@ -195,12 +213,7 @@ async function record(deps: SyncDeps, checked: Checked[], linked: Set<string>): 
   }
 
   await db.$transaction(async (tx) => {
-    await saveOutcomeChanges(
-      tx,
-      checked.flatMap((c) => (c.result.robloxUserId && linked.has(c.result.discordUserId) ? [{ robloxUserId: c.result.robloxUserId, outcomes: c.outcomes }] : [])),
-      previous,
-      now,
-    );
+    await saveOutcomeChanges(tx, accounts, previous, now);
     if (stopFollowing.length > 0) await tx.memberSync.deleteMany({ where: { OR: stopFollowing } });
     const fresh = follow.filter((row) => !followedBy.has(`${row.guildId}:${row.discordUserId}`));
     if (fresh.length > 0) await tx.memberSync.createMany({ data: fresh.map((row) => ({ ...row, since: now })) });

@@ -24,7 +24,7 @@ export interface SyncRuns {
   runAll(trigger: string): Promise<RunTotals | null>;
   /** Re-checks every linked member of one server now. */
   runServer(guildId: string): Promise<RunTotals>;
-  /** Lets the current member finish, then ends the run where it stands (resumed at next start). */
+  /** Lets the members in hand finish and be recorded, then ends the run where it stands (resumed at next start). */
   stop(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       const fresh = batch.map((row) => row.discordUserId).filter((id) => !seen.has(id));
       if (fresh.length === 0) break;
       for (const id of fresh) seen.add(id);
-      await checkBatch(fresh, totals, { members: await readMembers(fresh) });
+      await checkBatch(fresh, totals, { readInBulk: true });
       await db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } });
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
@@ -77,23 +77,6 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
     return totals;
   }
 
-  /** Roles of a batch of members in every server that has binds, one gateway request per server. */
-  async function readMembers(userIds: string[]): Promise<Map<string, Map<string, Set<string>>>> {
-    const members = new Map<string, Map<string, Set<string>>>();
-    const servers = await db.bind.findMany({ distinct: ['guildId'], select: { guildId: true } });
-    for (const { guildId } of servers) {
-      const server = deps.discord.server(guildId);
-      if (!server) continue;
-      try {
-        members.set(guildId, await server.readMembers(userIds));
-      } catch (error) {
-        // Each member is then read on its own, as on-demand syncs do.
-        log.warn({ err: error, guildId }, 'bulk member read failed; reading members one by one');
-      }
-    }
-    return members;
-  }
-
   return {
     async runAll(trigger) {
       if (stopping) return null;
@@ -103,11 +86,13 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       }
       try {
         let totals: RunTotals;
+        let next: string | undefined = trigger;
         do {
           again = undefined;
-          current = execute(trigger);
+          current = execute(next);
           totals = await current;
-        } while (again !== undefined && !stopping);
+          next = again;
+        } while (next !== undefined && !stopping);
         return totals;
       } finally {
         current = null;
