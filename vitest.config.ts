@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // End-to-end files start real servers and a real client; they wait on schedules.
     testTimeout: 30_000,
     hookTimeout: 60_000,

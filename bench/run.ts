@@ -5,8 +5,9 @@
 //   npm run bench -- --members 10000 --latency 80 --rate 100 --window 3000 --large 100000 --write
 
 import { fork } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { bundle } from '../build.mjs';
 import { createRobloxApi } from '../src/roblox/api';
 import { listOwnedItems } from '../src/roblox/inventory';
 import { buildWorld, type Population } from './population';
@@ -41,8 +42,8 @@ async function measure(p: Population, cycles: number): Promise<{ cycles: Cycle[]
   console.error(`  built ${p.members} members in ${((Date.now() - built) / 1000).toFixed(1)} s`);
   // Discord's 50 requests/s global limit, scaled like Roblox's window (which is 60 s in production).
   const discordGlobalPerSecond = Math.round((50 * 60_000) / p.windowMs);
-  const child = fork(new URL('./bot-process.ts', import.meta.url).pathname, [JSON.stringify({ config: world.config, windowMs: p.windowMs, discordGlobalPerSecond })], {
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_BOT_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
+  const child = fork('dist/bench-bot.mjs', [JSON.stringify({ config: world.config, windowMs: p.windowMs, discordGlobalPerSecond })], {
+    execArgv: ['--expose-gc', ...nodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = () => new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
@@ -95,6 +96,11 @@ async function measureNaive(world: Awaited<ReturnType<typeof buildWorld>>, p: Po
   return { requestsPerMember, projectedMs };
 }
 
+// The bot runs as `npm start` runs it: bundled, with the same node flags (the heap caps).
+await bundle({ 'bench-bot': 'bench/bot-process.ts' });
+const startScript = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+const nodeFlags = process.env.BENCH_BOT_NODE_FLAGS?.split(' ').filter(Boolean) ?? startScript.split(' ').filter((word) => word.startsWith('--'));
+
 const base: Population = {
   members: num('members'),
   servers: 3,
@@ -146,7 +152,7 @@ if (args.write) {
       command + ' --write',
       '```',
       '',
-      `${base.members.toLocaleString('en')} linked members in 3 servers (10 binds each across game passes, badges and assets, drawn from 30 shared items; members in 1 to 3 servers), against the fakes in \`test/fakes\` with ${base.latencyMs} ms Roblox latency. Roblox's budget is ${base.perWindow} requests per ${base.windowMs / 1000} s instead of per minute (time ×${scale.toFixed(0)}), enforced by the fake as by Roblox; Discord's global 50/s is scaled the same way. Times marked real-time equivalent are multiplied back. The bot runs in its own process, so its memory is its own. The naive strategy is measured on a sample of ${Math.min(num('naive-sample'), base.members)} members with the same Roblox client and budget, and its cycle time projected to ${base.members.toLocaleString('en')}.`,
+      `${base.members.toLocaleString('en')} linked members in 3 servers (10 binds each across game passes, badges and assets, drawn from 30 shared items; members in 1 to 3 servers), against the fakes in \`test/fakes\` with ${base.latencyMs} ms Roblox latency. Roblox's budget is ${base.perWindow} requests per ${base.windowMs / 1000} s instead of per minute (time ×${scale.toFixed(0)}), enforced by the fake as by Roblox; Discord's global 50/s is scaled the same way. Times marked real-time equivalent are multiplied back. The bot runs in its own process, as \`npm start\` runs it (bundled, \`node ${nodeFlags.join(' ')}\`), so its memory is what production's would be. The naive strategy is measured on a sample of ${Math.min(num('naive-sample'), base.members)} members with the same Roblox client and budget, and its cycle time projected to ${base.members.toLocaleString('en')}.`,
       '',
       ...lines,
       '',

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client';
@@ -24,11 +24,13 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Applies pending migrations with Prisma's own CLI (creating the file and its folder if needed). */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js');
+  // The project root, found from the CLI's place in node_modules: right from src/ and from dist/.
+  const root = resolve(dirname(cli), '../../..');
   try {
     await promisify(execFile)(process.execPath, [cli, 'migrate', 'deploy'], {
       // The CLI reads prisma.config.ts from the project root; the URL is made absolute first so a
       // relative path still means "relative to where the bot was started".
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      cwd: root,
       env: { ...process.env, DATABASE_URL: sqliteFileUrl(databaseUrl) },
       timeout: 120_000,
     });
