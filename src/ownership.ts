@@ -3,7 +3,7 @@
 import { type ItemRef, itemKey } from './bindings';
 import type { RobloxApi } from './roblox/api';
 import type { FailureKind } from './roblox/http';
-import { buildInventoryFilters, type KeyItemKind, listOwnedItems } from './roblox/inventory';
+import { buildInventoryFilters, listOwnedItems, type MemberToken } from './roblox/inventory';
 
 export type Outcome = { status: 'owns' } | { status: 'not_owned' } | { status: 'unknown'; reason: string };
 
@@ -18,7 +18,8 @@ export const FAILURE_REASONS: Record<FailureKind, string> = {
   invalid_request: 'Roblox refused the request',
 };
 
-export const PRIVATE_SERVER_REASON = 'private-server ownership needs the member to sign in with Roblox (not available yet)';
+/** Without OAuth configured nobody can sign in, so private servers are never readable. */
+export const PRIVATE_SERVER_REASON = 'private servers can be checked only for members who signed in with Roblox, which this bot does not offer yet (its operator can set it up)';
 
 export interface OwnershipReport {
   outcomes: Map<string, Outcome>;
@@ -26,16 +27,25 @@ export interface OwnershipReport {
   failures: { kind: FailureKind; detail: string }[];
 }
 
+export interface CheckOptions {
+  /** A member is waiting: the requests go ahead of the background cycle. */
+  priority?: boolean;
+  /** The member's own token: reads private inventories and private servers, on the member's quota. */
+  token?: MemberToken;
+  /** Why private servers are unknown without a token (the member never signed in, or consent is gone). */
+  privateServerReason?: string;
+}
+
 /** One inventory request (split only when the ids do not fit one URL) for every item at once. */
-export async function checkOwnership(api: RobloxApi, robloxUserId: string, items: readonly ItemRef[], priority = false): Promise<OwnershipReport> {
+export async function checkOwnership(api: RobloxApi, robloxUserId: string, items: readonly ItemRef[], options: CheckOptions = {}): Promise<OwnershipReport> {
   const report: OwnershipReport = { outcomes: new Map(), failures: [] };
-  const keyItems: (ItemRef & { kind: KeyItemKind })[] = [];
+  const readable: ItemRef[] = [];
   for (const item of items) {
-    if (item.kind === 'privateserver') report.outcomes.set(itemKey(item), { status: 'unknown', reason: PRIVATE_SERVER_REASON });
-    else keyItems.push({ ...item, kind: item.kind });
+    if (item.kind === 'privateserver' && !options.token) report.outcomes.set(itemKey(item), { status: 'unknown', reason: options.privateServerReason ?? PRIVATE_SERVER_REASON });
+    else readable.push(item);
   }
-  for (const request of buildInventoryFilters(keyItems)) {
-    const owned = await listOwnedItems(api, robloxUserId, request.filter, priority);
+  for (const request of buildInventoryFilters(readable)) {
+    const owned = await listOwnedItems(api, robloxUserId, request.filter, options.priority, options.token);
     if (!owned.ok) report.failures.push({ kind: owned.failure.kind, detail: owned.failure.detail });
     for (const item of request.items) {
       const key = itemKey(item);

@@ -16,6 +16,8 @@ export interface RobloxApi {
     users: RateBudget;
     /** Legacy username lookup: undocumented and tightening, so kept low. */
     usernames: RateBudget;
+    /** OAuth token, userinfo and revoke: undocumented limits, used once per sign-in or refresh. */
+    oauth: RateBudget;
   };
 }
 
@@ -47,6 +49,7 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
       inventory: new RateBudget(options.inventoryPerMinute, windowMs, http.clock),
       users: new RateBudget(500, windowMs, http.clock),
       usernames: new RateBudget(60, windowMs, http.clock),
+      oauth: new RateBudget(300, windowMs, http.clock),
     },
   };
 }

@@ -19,6 +19,8 @@ export type FailureKind =
 export interface RobloxFailure {
   kind: FailureKind;
   status?: number;
+  /** Roblox's error code when it gave one (`code`, or OAuth's `error` such as "invalid_grant"). */
+  code?: string;
   /** For logs: what happened, never the key. */
   detail: string;
 }
@@ -47,6 +49,7 @@ export interface RobloxRequest<T> {
   url: URL;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
+  /** Sent as JSON; a URLSearchParams is sent form-encoded, as the OAuth endpoints want. */
   body?: unknown;
   budget: RateBudget;
   schema: z.ZodType<T>;
@@ -54,6 +57,8 @@ export interface RobloxRequest<T> {
   keyGuard?: KeyGuard;
   /** A member is waiting on this answer: it goes ahead of the background cycle. */
   priority?: boolean;
+  /** A 2xx with no body is a success (revocation answers that way). */
+  emptyOk?: boolean;
 }
 
 export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
@@ -74,7 +79,7 @@ async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions
     if (answer.kind === 'response') {
       const { response, text } = answer;
       observeRateHeaders(response.headers, request.budget);
-      const outcome = classify(response.status, text, request.schema);
+      const outcome = classify(response.status, text, request.schema, request.emptyOk);
       if (outcome.ok) return outcome;
       last = outcome.failure;
       if (response.status === 429) {
@@ -99,12 +104,9 @@ async function send<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): P
   try {
     const response = await fetch(request.url, {
       method: request.method ?? 'GET',
-      headers: {
-        accept: 'application/json',
-        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...request.headers,
-      },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      headers: { accept: 'application/json', ...request.headers },
+      // fetch sets the content type: JSON here, form-encoded for URLSearchParams.
+      body: request.body === undefined || request.body instanceof URLSearchParams ? request.body : new Blob([JSON.stringify(request.body)], { type: 'application/json' }),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     return { kind: 'response', response, text: await response.text() };
@@ -118,10 +120,10 @@ async function send<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): P
   }
 }
 
-function classify<T>(status: number, text: string, schema: z.ZodType<T>): RobloxResult<T> {
+function classify<T>(status: number, text: string, schema: z.ZodType<T>, emptyOk = false): RobloxResult<T> {
   const body = parseJson(text);
   const code = errorCode(body);
-  const fail = (kind: FailureKind, detail: string): RobloxResult<T> => ({ ok: false, failure: { kind, status, detail } });
+  const fail = (kind: FailureKind, detail: string): RobloxResult<T> => ({ ok: false, failure: { kind, status, detail, ...(code ? { code } : {}) } });
   // Credential problems come either as 401 or as the gateway's {"errors":[…]} body with any status.
   if (status === 401 || (status >= 400 && isGatewayError(body))) return fail('auth', `HTTP ${status} ${code}`.trim());
   if (status === 403) return fail('private', `HTTP 403 ${code}`.trim());
@@ -129,6 +131,7 @@ function classify<T>(status: number, text: string, schema: z.ZodType<T>): Roblox
   if (status === 429) return fail('rate_limited', 'HTTP 429');
   if (status >= 500) return fail('unavailable', `HTTP ${status} ${code}`.trim());
   if (status >= 300) return fail('invalid_request', `HTTP ${status} ${code}`.trim());
+  if (body === undefined && emptyOk && text === '') return { ok: true, value: undefined as T };
   if (body === undefined) return fail('bad_response', `HTTP ${status} with a body that is not JSON`);
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
@@ -151,8 +154,8 @@ function isGatewayError(body: unknown): boolean {
 }
 
 function errorCode(body: unknown): string {
-  const code = typeof body === 'object' && body !== null ? (body as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : '';
+  const { code, error } = typeof body === 'object' && body !== null ? (body as { code?: unknown; error?: unknown }) : {};
+  return typeof code === 'string' ? code : typeof error === 'string' ? error : '';
 }
 
 function observeRateHeaders(headers: Headers, budget: RateBudget): void {

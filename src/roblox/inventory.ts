@@ -3,15 +3,21 @@
 import { z } from 'zod';
 import type { ItemKind, ItemRef } from '../bindings';
 import { apiUrl, type RobloxApi } from './api';
-import { robloxCall, type RobloxResult } from './http';
+import type { RateBudget } from './budget';
+import { type RobloxRequest, robloxCall, type RobloxResult } from './http';
 
-/** Kinds the API key may ask about; private servers need the member's own OAuth token. */
-export type KeyItemKind = Exclude<ItemKind, 'privateserver'>;
+/** A member's own OAuth access token, read on its own quota (20 a minute) instead of the key's. */
+export interface MemberToken {
+  accessToken: string;
+  budget: RateBudget;
+}
 
-const FILTER_FIELDS: Record<KeyItemKind, string> = {
+// Private servers are readable only with the member's token carrying user.inventory-item:read.
+const FILTER_FIELDS: Record<ItemKind, string> = {
   asset: 'assetIds',
   badge: 'badgeIds',
   gamepass: 'gamePassIds',
+  privateserver: 'privateServerIds',
 };
 
 /** Encoded filter length per request, so the whole URL stays well under the common 2,048 limit. */
@@ -46,7 +52,6 @@ export function buildInventoryFilters(items: readonly ItemRef[], maxLength = MAX
   let current: ItemRef[] = [];
   const seen = new Set<string>();
   for (const item of items) {
-    if (item.kind === 'privateserver') throw new Error('private-server ids never go into an API-key inventory filter');
     if (seen.has(`${item.kind}:${item.itemId}`)) continue;
     seen.add(`${item.kind}:${item.itemId}`);
     const candidate = [...current, item];
@@ -63,7 +68,7 @@ export function buildInventoryFilters(items: readonly ItemRef[], maxLength = MAX
 
 function filterFor(items: readonly ItemRef[]): string {
   const clauses: string[] = [];
-  for (const kind of Object.keys(FILTER_FIELDS) as KeyItemKind[]) {
+  for (const kind of Object.keys(FILTER_FIELDS) as ItemKind[]) {
     const ids = items.filter((item) => item.kind === kind).map((item) => item.itemId);
     if (ids.length > 0) clauses.push(`${FILTER_FIELDS[kind]}=${ids.join(',')}`);
   }
@@ -71,7 +76,10 @@ function filterFor(items: readonly ItemRef[]): string {
 }
 
 /** Item keys (`kind:id`) the user owns among those the filter names, following every page. */
-export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filter: string, priority = false): Promise<RobloxResult<Set<string>>> {
+export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filter: string, priority = false, token?: MemberToken): Promise<RobloxResult<Set<string>>> {
+  const credentials: Pick<RobloxRequest<unknown>, 'headers' | 'budget' | 'keyGuard'> = token
+    ? { headers: { authorization: `Bearer ${token.accessToken}` }, budget: token.budget }
+    : { headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, keyGuard: api.keyGuard };
   const owned = new Set<string>();
   const sentTokens = new Set<string>();
   let pageToken: string | undefined;
@@ -80,7 +88,7 @@ export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filte
     url.searchParams.set('maxPageSize', String(PAGE_SIZE));
     url.searchParams.set('filter', filter);
     if (pageToken !== undefined) url.searchParams.set('pageToken', pageToken);
-    const page = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, keyGuard: api.keyGuard, priority, schema: inventoryPage }, api.http);
+    const page = await robloxCall({ url, ...credentials, priority, schema: inventoryPage }, api.http);
     if (!page.ok) return page;
     for (const key of ownedKeys(page.value)) owned.add(key);
     const next = page.value.nextPageToken;

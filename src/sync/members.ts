@@ -3,14 +3,15 @@
 // Members go in batches: a batch's reads are a few queries and its writes one transaction of
 // only what changed, so a steady population costs the database almost nothing.
 
-import { type Bind, boundItems, describeBind } from '../bindings';
+import { type Bind, boundItems, describeBind, type ItemRef } from '../bindings';
 import type { Clock } from '../clock';
 import { bindsByServer } from '../database/binds';
 import type { Database } from '../database/client';
 import { loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
 import type { DiscordSide, MemberRead, Server } from '../discord/servers';
 import type { Logger } from '../log';
-import { checkOwnership, type Outcome } from '../ownership';
+import type { Grants } from '../oauth/grants';
+import { checkOwnership, type Outcome, type OwnershipReport } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { type RoleAccess, type RoleDecision, type RolePlan, planRoles } from '../roleplan';
 
@@ -20,6 +21,8 @@ export interface SyncDeps {
   discord: DiscordSide;
   log: Logger;
   clock: Clock;
+  /** Members' own Roblox sign-ins, when OAuth is configured. */
+  grants?: Grants;
   /** Where time goes, for benchmarks. */
   stats?: SyncStats;
 }
@@ -140,7 +143,7 @@ async function checkMember(
   let outcomes = new Map<string, Outcome>();
   const items = link ? boundItems(present.flatMap((p) => p.binds)) : [];
   if (link && items.length > 0) {
-    const report = await checkOwnership(deps.roblox, link.robloxUserId, items, priority);
+    const report = await readOwnership(deps, discordUserId, link.robloxUserId, items, priority);
     outcomes = report.outcomes;
     // A rejected key is logged once by the key guard, not once per member.
     for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
@@ -162,6 +165,17 @@ async function checkMember(
     if (serverResult.problems.length > 0) deps.log.warn({ guildId: server.id, discordUserId, problems: serverResult.problems }, 'some role changes could not be made');
   }
   return { result, outcomes };
+}
+
+/** With the member's own token when they signed in with Roblox (once more after a refused token), else the key. */
+async function readOwnership(deps: SyncDeps, discordUserId: string, robloxUserId: string, items: ItemRef[], priority: boolean | undefined): Promise<OwnershipReport> {
+  if (!deps.grants) return checkOwnership(deps.roblox, robloxUserId, items, { priority });
+  for (let attempt = 0; ; attempt++) {
+    const access = await deps.grants.access(discordUserId, robloxUserId);
+    const report = await checkOwnership(deps.roblox, robloxUserId, items, access.kind === 'token' ? { priority, token: access.token } : { priority, privateServerReason: access.reason });
+    if (access.kind === 'key' || attempt > 0 || !report.failures.some((f) => f.kind === 'auth')) return report;
+    deps.grants.refused(discordUserId);
+  }
 }
 
 /** Roles of a batch in each server, one gateway request per server; a server that fails is left out. */

@@ -32,8 +32,8 @@ describe('buildInventoryFilters', () => {
     expect(requests.flatMap((r) => r.items.map((i) => i.itemId)).sort()).toEqual(items.map((i) => i.itemId).sort());
   });
 
-  test('never puts private-server ids into an API-key filter', () => {
-    expect(() => buildInventoryFilters([{ kind: 'privateserver', itemId: '5' }])).toThrow(/private-server/);
+  test('private servers have their own field (sent only with a member token)', () => {
+    expect(buildInventoryFilters([{ kind: 'privateserver', itemId: '5' }, { kind: 'gamepass', itemId: '6' }])[0]!.filter).toBe('gamePassIds=6;privateServerIds=5');
   });
 
   test('no items, no requests', () => {
