@@ -4,6 +4,7 @@ import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/com
 import { bindsByServer } from '../src/database/binds';
 import { loadOutcomes } from '../src/database/outcomes';
 import type { Outcome } from '../src/ownership';
+import { INVENTORY_SCOPE } from '../src/roblox/oauth';
 import { describeOutcome, describePlanChanges, fitMessage, roleMention, timestamp, userMention } from '../src/reports';
 import { planRoles, type RoleAccess } from '../src/roleplan';
 
@@ -22,8 +23,9 @@ export const check: SlashCommand = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const server = services.discord.server(interaction.guildId);
     if (!server) throw new UserError('This server is not available to the bot right now; try again shortly.');
-    const [link, synced, binds] = await Promise.all([
+    const [link, grant, synced, binds] = await Promise.all([
       services.db.link.findUnique({ where: { discordUserId: target.id } }),
+      services.db.oAuthGrant.findUnique({ where: { discordUserId: target.id } }),
       services.db.memberSync.findUnique({ where: { guildId_discordUserId: { guildId: interaction.guildId, discordUserId: target.id } } }),
       bindsByServer(services.db, [interaction.guildId]).then((m) => m.get(interaction.guildId) ?? []),
     ]);
@@ -32,6 +34,7 @@ export const check: SlashCommand = {
         ? `${userMention(target.id)} is linked to Roblox **${link.robloxUsername}** (id ${link.robloxUserId}) since ${timestamp(link.linkedAt)}; last checked ${link.checkedAt ? timestamp(link.checkedAt) : 'never'}.`
         : `${userMention(target.id)} has no linked Roblox account.`,
     ];
+    if (link) lines.push(`Proof: ${describeProof(link.method, grant && grant.robloxUserId === link.robloxUserId ? grant : null)}`);
     if (synced?.problem) lines.push(`Problem here since ${timestamp(synced.since)}: ${synced.problem}`);
     const member = await server.readMember(target.id);
     if (member.kind !== 'member') {
@@ -61,3 +64,11 @@ export const check: SlashCommand = {
     await interaction.editReply(fitMessage(lines));
   },
 };
+
+function describeProof(method: string, grant: { status: string; scopes: string } | null): string {
+  if (method !== 'oauth') return grant?.status === 'active' ? 'profile code; also signed in with Roblox (consent current).' : 'profile code in their Roblox About. Their inventory is read with the bot\'s API key, so it must be public.';
+  if (!grant) return 'Sign in with Roblox; no consent stored (read with the API key).';
+  if (grant.status !== 'active') return 'Sign in with Roblox, but the consent was withdrawn or expired: read with the API key until they run `/verify` again.';
+  if (!grant.scopes.split(' ').includes(INVENTORY_SCOPE)) return 'Sign in with Roblox, without inventory access: read with the API key.';
+  return 'Sign in with Roblox; consent current (their own inventory access, private servers included).';
+}

@@ -18,8 +18,16 @@ export const unlink: SlashCommand = {
     });
     if (!removed) throw new UserError('You have no linked Roblox account.');
     services.log.info({ discordUserId, robloxUserId: removed.robloxUserId }, 'account unlinked');
+    // The consent goes too: revoked at Roblox, and deleted here even when Roblox cannot be told.
+    const revoked = await services.grants?.forget(discordUserId);
     const result = await services.sync.one(discordUserId, { priority: true });
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
-    await interaction.editReply(fitMessage([`Unlinked **${removed.robloxUsername}**.`, ...summarizeServer(here)]));
+    const consent =
+      revoked === undefined
+        ? []
+        : revoked
+          ? ['Your Roblox sign-in was revoked: gatepass can no longer read your inventory.']
+          : ['Your Roblox sign-in was deleted here, but Roblox could not be told just now: you can also remove gatepass from the apps allowed in your Roblox account settings.'];
+    await interaction.editReply(fitMessage([`Unlinked **${removed.robloxUsername}**.`, ...consent, ...summarizeServer(here)]));
   },
 };

@@ -16,6 +16,32 @@ export const verify: SlashCommand = {
   async run(interaction, services) {
     const input = stringOption(interaction, 'username', false, 32);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (input === undefined && services.signIns) {
+      const signIn = await services.signIns.start(
+        { discordUserId: interaction.user.id, requesterName: interaction.user.username, guildId: interaction.guildId, serverName: interaction.guild.name },
+        async (outcome) => {
+          const here = outcome.kind === 'linked' ? outcome.sync?.servers.find((s) => s.guildId === interaction.guildId) : undefined;
+          await interaction.editReply({
+            content: fitMessage(
+              outcome.kind === 'linked'
+                ? [`Linked ${userMention(interaction.user.id)} to **${outcome.robloxName}** with Sign in with Roblox.`, '', ...(outcome.sync ? summarizeServer(here) : ['Your roles will be updated shortly.'])]
+                : [`Sign-in did not complete: **${outcome.title}**. ${outcome.message}`],
+            ),
+            components: [],
+          });
+        },
+      );
+      const button = new ButtonBuilder().setURL(signIn.url).setLabel('Sign in with Roblox').setStyle(ButtonStyle.Link);
+      await interaction.editReply({
+        content: [
+          'Press the button to sign in with Roblox and allow gatepass to read your inventory (private inventories and private servers included).',
+          `The link is for you only and works once; it expires ${timestamp(signIn.expiresAt)}. Do not share it.`,
+          'Under 13, or prefer not to sign in? Use `/verify username:<your Roblox username>` to link with a code in your profile instead.',
+        ].join('\n'),
+        components: [new ActionRowBuilder<ButtonBuilder>().addComponents(button)],
+      });
+      return;
+    }
     if (input === undefined) {
       const link = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
       throw new UserError(

@@ -12,11 +12,14 @@ import { type Database, migrateDatabase, openDatabase } from './database/client'
 import { discordSide } from './discord/servers';
 import { interactionRouter } from './interactions';
 import type { Logger } from './log';
+import { createGrants } from './oauth/grants';
+import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
 import { createRobloxApi } from './roblox/api';
 import type { RobloxHttpOptions } from './roblox/http';
 import { createMemberSync, type SyncStats } from './sync/members';
 import { createSyncRuns, type SyncRuns } from './sync/runs';
+import { startWebServer, type WebServer } from './web/server';
 
 export interface BotOptions {
   log: Logger;
@@ -82,9 +85,15 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     allowedMentions: { parse: [] },
   });
   const discord = discordSide(client);
-  const sync = createMemberSync({ db, roblox, discord, log, clock, stats: options.stats });
+  const oauth = config.oauth && {
+    settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
+    publicUrl: config.oauth.publicUrl,
+  };
+  const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });
+  const sync = createMemberSync({ db, roblox, discord, log, clock, grants, stats: options.stats });
   const runs = createSyncRuns({ db, discord, log, clock, sync });
-  const services: Services = { db, roblox, discord, sync, runs, log, clock };
+  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, ...oauth });
+  const services: Services = { db, roblox, discord, sync, runs, log, clock, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -98,13 +107,21 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord client error'));
   client.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope }, 'discord rate limit'));
 
+  let web: WebServer | undefined;
   const stopAll = async () => {
+    await web?.close();
     await runs.stop();
     await client.destroy();
     await db.$disconnect();
   };
 
   try {
+    if (config.httpPort !== undefined) {
+      web = await startWebServer(config.httpPort, { log, signIns, secureCookies: config.oauth?.publicUrl.startsWith('https:') ?? false }).catch((error: unknown) => {
+        throw new StartupError(`HTTP_PORT ${config.httpPort} could not be opened: ${(error as Error).message}`);
+      });
+      log.info({ port: web.port, signIn: signIns !== undefined }, 'HTTP server listening');
+    }
     await login(client, config.discordToken);
     log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
     if (await ensureCommandsRegistered(client.application!, COMMANDS.map((c) => c.definition))) log.info('slash commands registered');

@@ -16,6 +16,8 @@ import type { Clock } from './clock';
 import type { Database } from './database/client';
 import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
+import type { Grants } from './oauth/grants';
+import type { SignIns } from './oauth/signin';
 import type { RobloxApi } from './roblox/api';
 import type { MemberSync } from './sync/members';
 import type { SyncRuns } from './sync/runs';
@@ -28,6 +30,9 @@ export interface Services {
   runs: SyncRuns;
   log: Logger;
   clock: Clock;
+  /** Present when Sign in with Roblox is configured. */
+  grants?: Grants;
+  signIns?: SignIns;
 }
 
 export type GuildCommand = ChatInputCommandInteraction<'cached'>;

@@ -3,6 +3,7 @@
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL } from './database/url';
+import { parseTokenKey } from './oauth/sealing';
 
 export interface Config {
   discordToken: string;
@@ -15,6 +16,10 @@ export interface Config {
   robloxApiBaseUrl: string;
   robloxUsersApiBaseUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The bot's own HTTP server (sign-in pages, health and metrics); none when HTTP_PORT is unset. */
+  httpPort?: number;
+  /** Sign in with Roblox, when configured. */
+  oauth?: { clientId: string; clientSecret: string; publicUrl: string; tokenKey: Buffer };
 }
 
 const SNOWFLAKE = /^[1-9]\d{16,19}$/;
@@ -48,11 +53,22 @@ const schema = z
     DISCORD_API_BASE_URL: baseUrl('https://discord.com/api'),
     ROBLOX_API_BASE_URL: baseUrl('https://apis.roblox.com'),
     ROBLOX_USERS_API_BASE_URL: baseUrl('https://users.roblox.com'),
+    HTTP_PORT: optional(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number').optional()),
+    PUBLIC_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://gatepass.example.com' }).optional()),
+    ROBLOX_OAUTH_CLIENT_ID: optional(z.string().trim().regex(/^\d{1,25}$/, 'must be the numeric client id from Creator Hub → OAuth 2.0 Apps').optional()),
+    ROBLOX_OAUTH_CLIENT_SECRET: optional(z.string().trim().min(1).refine((k) => !/\s/.test(k), 'must not contain spaces').optional()),
+    TOKEN_ENCRYPTION_KEY: optional(z.string().refine((k) => parseTokenKey(k) !== undefined, 'must be 32 random bytes as 64 hex characters (openssl rand -hex 32)').optional()),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info')),
   })
   .superRefine((env, ctx) => {
     if (!env.DISCORD_APPLICATION_ID && !applicationIdFromToken(env.DISCORD_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['DISCORD_APPLICATION_ID'], message: 'is required: it could not be derived from DISCORD_TOKEN' });
+    }
+    // OAuth is all or nothing: half a configuration would fail only when a member tries to sign in.
+    if (env.ROBLOX_OAUTH_CLIENT_ID || env.ROBLOX_OAUTH_CLIENT_SECRET) {
+      for (const name of ['ROBLOX_OAUTH_CLIENT_ID', 'ROBLOX_OAUTH_CLIENT_SECRET', 'PUBLIC_URL', 'HTTP_PORT', 'TOKEN_ENCRYPTION_KEY'] as const) {
+        if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when Sign in with Roblox is configured (ROBLOX_OAUTH_CLIENT_ID / ROBLOX_OAUTH_CLIENT_SECRET)' });
+      }
     }
   });
 
@@ -79,6 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       robloxApiBaseUrl: e.ROBLOX_API_BASE_URL,
       robloxUsersApiBaseUrl: e.ROBLOX_USERS_API_BASE_URL,
       logLevel: e.LOG_LEVEL,
+      httpPort: e.HTTP_PORT,
+      oauth:
+        e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL && e.TOKEN_ENCRYPTION_KEY
+          ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), tokenKey: parseTokenKey(e.TOKEN_ENCRYPTION_KEY)! }
+          : undefined,
     },
   };
 }

@@ -4,6 +4,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Clock } from './clock';
 import type { Database } from './database/client';
+import { saveLink } from './database/links';
 import { FAILURE_REASONS } from './ownership';
 import type { RobloxApi } from './roblox/api';
 import type { RobloxFailure } from './roblox/http';
@@ -118,10 +119,7 @@ export async function confirmVerification(deps: VerifyDeps, verificationId: stri
     // Spending the code and writing the link happen together: a code links once, at most.
     const spent = await tx.verification.deleteMany({ where: { id: verificationId } });
     if (spent.count === 0) return { kind: 'failed', error: 'This verification was already used. Run /verify again.', retry: false } as const;
-    const previous = await tx.link.findFirst({ where: { robloxUserId: pending.robloxUserId, NOT: { discordUserId: presserId } } });
-    if (previous) await tx.link.delete({ where: { discordUserId: previous.discordUserId } });
-    const link = { robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, linkedAt: new Date(deps.clock.now()), checkedAt: null };
-    await tx.link.upsert({ where: { discordUserId: presserId }, create: { discordUserId: presserId, ...link }, update: link });
-    return { kind: 'linked', robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, guildId: pending.guildId, previousHolder: previous?.discordUserId } as const;
+    const previousHolder = await saveLink(tx, { discordUserId: presserId, robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, method: 'profile', at: new Date(deps.clock.now()) });
+    return { kind: 'linked', robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, guildId: pending.guildId, previousHolder } as const;
   });
 }

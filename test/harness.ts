@@ -120,5 +120,26 @@ export function expectCleanRun(world: World): void {
   const unexplained = world.discord.roleWrites.filter((w) => !w.reason?.startsWith('gatepass: '));
   if (unexplained.length > 0) throw new Error(`role writes without an audit-log reason: ${JSON.stringify(unexplained.slice(0, 3))}`);
   const logs = world.logs.join('');
-  if (logs.includes(world.config.discordToken) || logs.includes(world.config.robloxApiKey)) throw new Error('a secret appeared in the logs');
+  if (logs.includes(world.config.discordToken) || logs.includes(world.config.robloxApiKey) || logs.includes(OAUTH_CLIENT.secret)) throw new Error('a secret appeared in the logs');
+  const tokens = [...world.roblox.oauth.accessTokens.keys(), ...world.roblox.oauth.refreshTokens.keys(), ...world.roblox.oauth.codes.keys()];
+  if (tokens.some((token) => logs.includes(token))) throw new Error('an OAuth token or code appeared in the logs');
+  if (world.roblox.oauth.clientErrors.length > 0) throw new Error(`OAuth protocol errors: ${JSON.stringify(world.roblox.oauth.clientErrors)}`);
+}
+
+export const OAUTH_CLIENT = { id: '7390012345678901234', secret: 'RBX-oauth-secret-5a1f9c' };
+export const TOKEN_KEY_HEX = 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+/** Sign in with Roblox configured on both sides: the fake knows the client and its redirect URI. */
+export function withOAuth(world: World, port: number): Partial<Config> {
+  const publicUrl = `http://127.0.0.1:${port}`;
+  world.roblox.oauth.clients.set(OAUTH_CLIENT.id, { secret: OAUTH_CLIENT.secret, redirectUris: [`${publicUrl}/oauth/callback`] });
+  return { httpPort: port, oauth: { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret, publicUrl, tokenKey: Buffer.from(TOKEN_KEY_HEX, 'hex') } };
+}
+
+/** The URL of the link button on the bot's answer to an interaction. */
+export function linkUrl(record: { message?: { components: unknown[] } }): string {
+  const rows = (record.message?.components ?? []) as { components?: { url?: string }[] }[];
+  const url = rows.flatMap((r) => r.components ?? []).find((c) => c.url)?.url;
+  if (!url) throw new Error('no link button on that message');
+  return url;
 }

@@ -3,7 +3,7 @@
 // and can inject the faults the docs list: 5xx, hangs, bad JSON, 429s with and without
 // retry-after, private inventories, rejected keys, and pagination quirks.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { close, listen, readBody, sendJson } from './http';
 import { robloxSpec } from './spec';
@@ -21,7 +21,7 @@ export interface FakeRobloxUser {
   items: { kind: FakeItemKind; id: string; copies?: number }[];
 }
 
-export type RobloxRoute = 'inventory' | 'user' | 'usernames';
+export type RobloxRoute = 'inventory' | 'user' | 'usernames' | 'authorize' | 'token' | 'userinfo' | 'revoke';
 
 export interface RobloxFault {
   status?: number;
@@ -41,6 +41,26 @@ export interface RobloxRequestRecord {
   status: number;
   userId?: string;
   hadApiKey: boolean;
+  /** The Roblox user whose OAuth access token was sent, if one was. */
+  bearerFor?: string;
+}
+
+/** Roblox OAuth 2.0 as ../shared/docs/roblox-api.md section 6 describes it. */
+export interface FakeOAuth {
+  clients: Map<string, { secret: string; redirectUris: string[] }>;
+  /** The Roblox account signed in at roblox.com in the browser; the consent screen acts for it. */
+  browserUser?: string;
+  /** What that user presses on the consent screen. */
+  decision: 'allow' | 'deny';
+  accessTtlSeconds: number;
+  codeTtlMs: number;
+  codes: Map<string, { clientId: string; redirectUri: string; challenge: string; userId: string; scopes: string[]; expiresAt: number; used: boolean }>;
+  accessTokens: Map<string, { userId: string; scopes: string[]; expiresAt: number; family: string }>;
+  refreshTokens: Map<string, { userId: string; scopes: string[]; family: string; clientId: string; spent: boolean }>;
+  /** Consents revoked, by the app (revoke endpoint) or by the user at Roblox. */
+  revokedFamilies: Set<string>;
+  /** Violations of the protocol by the client (bad PKCE, reused codes...). Tests assert on these. */
+  clientErrors: string[];
 }
 
 const ID_FIELDS: Record<string, FakeItemKind> = { assetIds: 'asset', badgeIds: 'badge', gamePassIds: 'gamepass', privateServerIds: 'privateserver' };
@@ -59,6 +79,17 @@ export class FakeRoblox {
   trailingEmptyPage = false;
   repeatToken = false;
   fault: ((route: RobloxRoute, userId: string | undefined) => RobloxFault | undefined) | undefined;
+  readonly oauth: FakeOAuth = {
+    clients: new Map(),
+    decision: 'allow',
+    accessTtlSeconds: 899,
+    codeTtlMs: 60_000,
+    codes: new Map(),
+    accessTokens: new Map(),
+    refreshTokens: new Map(),
+    revokedFamilies: new Set(),
+    clientErrors: [],
+  };
   private readonly starts = new Map<string, number[]>();
   private server?: Awaited<ReturnType<typeof listen>>['server'];
   url = '';
@@ -101,8 +132,15 @@ export class FakeRoblox {
     const url = new URL(req.url ?? '/', 'http://fake');
     const inventory = url.pathname.match(/^\/cloud\/v2\/users\/([^/]+)\/inventory-items$/);
     const user = url.pathname.match(/^\/cloud\/v2\/users\/([^/]+)$/);
+    const oauthRoutes: Record<string, RobloxRoute> = { 'GET /oauth/v1/authorize': 'authorize', 'POST /oauth/v1/token': 'token', 'GET /oauth/v1/userinfo': 'userinfo', 'POST /oauth/v1/token/revoke': 'revoke' };
     const route: RobloxRoute | undefined =
-      req.method === 'GET' && inventory ? 'inventory' : req.method === 'GET' && user ? 'user' : req.method === 'POST' && url.pathname === '/v1/usernames/users' ? 'usernames' : undefined;
+      req.method === 'GET' && inventory
+        ? 'inventory'
+        : req.method === 'GET' && user
+          ? 'user'
+          : req.method === 'POST' && url.pathname === '/v1/usernames/users'
+            ? 'usernames'
+            : oauthRoutes[`${req.method} ${url.pathname}`];
     const userId = decodeURIComponent((inventory ?? user)?.[1] ?? '') || undefined;
     const record: RobloxRequestRecord = {
       route: route ?? 'user',
@@ -126,22 +164,164 @@ export class FakeRoblox {
     if (fault?.status) return reply(fault.status, fault.body ?? '', fault.headers);
 
     if (route === 'usernames') return this.usernames(req, reply);
+    if (route === 'authorize') return this.authorize(url.searchParams, res, record);
+    if (route === 'token') return this.token(req, reply);
+    if (route === 'revoke') return this.revoke(req, reply);
 
-    const owner = this.apiKeys.get(String(req.headers['x-api-key'] ?? ''));
+    const bearer = this.bearer(req);
+    if (bearer) record.bearerFor = bearer.userId;
+    if (route === 'userinfo') return this.userinfo(bearer, reply);
+    const owner = bearer ? `token:${bearer.token}` : this.apiKeys.get(String(req.headers['x-api-key'] ?? ''));
     if (!owner) return reply(401, { errors: [{ code: 0, message: 'Invalid API Key' }] });
     if (route === 'user') return this.getUser(userId!, reply);
 
-    const limited = this.limit(owner);
+    // Per key owner (100/min), and per OAuth token (20/min).
+    const limited = this.limit(owner, bearer ? Math.max(1, Math.round(this.rateLimit.perWindow / 5)) : this.rateLimit.perWindow);
     if (limited.exceeded) {
       return reply(429, { code: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).' }, limited.headers);
     }
-    this.inventory(userId!, url.searchParams, (status, body) => reply(status, body, limited.headers));
+    this.inventory(userId!, url.searchParams, bearer, (status, body) => reply(status, body, limited.headers));
+  }
+
+  /** A live access token from `Authorization: Bearer`, or undefined. */
+  private bearer(req: IncomingMessage): { token: string; userId: string; scopes: string[] } | undefined {
+    const match = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
+    const grant = match ? this.oauth.accessTokens.get(match[1]!) : undefined;
+    if (!grant || grant.expiresAt <= Date.now() || this.oauth.revokedFamilies.has(grant.family)) return undefined;
+    return { token: match![1]!, userId: grant.userId, scopes: grant.scopes };
+  }
+
+  /** The consent screen, decided at once for `oauth.browserUser` as `oauth.decision` says. */
+  private authorize(params: URLSearchParams, res: ServerResponse, record: RobloxRequestRecord): void {
+    const page = (status: number, text: string) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>Roblox</title><p>${text}</p>`);
+    };
+    const client = this.oauth.clients.get(params.get('client_id') ?? '');
+    const redirectUri = params.get('redirect_uri') ?? '';
+    // Errors about the client or redirect are shown, never redirected (RFC 6749 4.1.2.1).
+    if (!client) return page(400, 'Unknown client_id');
+    if (!client.redirectUris.includes(redirectUri)) return page(400, 'redirect_uri does not match a registered one');
+    const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
+    const problem =
+      params.get('response_type') !== 'code'
+        ? 'response_type must be code'
+        : !scopes.includes('openid') || scopes.some((scope) => !['openid', 'profile', 'user.inventory-item:read'].includes(scope))
+          ? 'invalid scope'
+          : params.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(params.get('code_challenge') ?? '')
+            ? 'PKCE with S256 is required'
+            : !params.get('state')
+              ? 'state is required'
+              : undefined;
+    const back = new URL(redirectUri);
+    const state = params.get('state');
+    if (problem) {
+      this.oauth.clientErrors.push(`authorize: ${problem}`);
+      back.search = new URLSearchParams({ error: 'invalid_request', error_description: problem, ...(state ? { state } : {}) }).toString();
+    } else if (this.oauth.decision === 'deny' || !this.oauth.browserUser) {
+      back.search = new URLSearchParams({ error: 'access_denied', error_description: 'The user denied the request.', state: state! }).toString();
+    } else {
+      const code = randomBytes(24).toString('base64url');
+      this.oauth.codes.set(code, { clientId: params.get('client_id')!, redirectUri, challenge: params.get('code_challenge')!, userId: this.oauth.browserUser, scopes, expiresAt: Date.now() + this.oauth.codeTtlMs, used: false });
+      back.search = new URLSearchParams({ code, state: state! }).toString();
+    }
+    record.status = 302;
+    res.writeHead(302, { location: back.toString() });
+    res.end();
+  }
+
+  /** Client authentication: HTTP Basic or client_id/client_secret in the form. */
+  private client(req: IncomingMessage, form: URLSearchParams): string | undefined {
+    const basic = /^Basic (\S+)$/.exec(String(req.headers.authorization ?? ''));
+    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
+    const [id, secret] = basic
+      ? Buffer.from(basic[1]!, 'base64').toString('utf8').split(':').map(decode)
+      : [form.get('client_id') ?? '', form.get('client_secret') ?? ''];
+    const client = this.oauth.clients.get(id ?? '');
+    return client && client.secret === secret ? id : undefined;
+  }
+
+  private async readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      this.oauth.clientErrors.push(`${req.url}: body is not form-encoded`);
+      return undefined;
+    }
+    return new URLSearchParams(await readBody(req));
+  }
+
+  private async token(req: IncomingMessage, reply: (status: number, body: unknown) => void): Promise<void> {
+    const form = await this.readForm(req);
+    if (!form) return reply(400, { error: 'invalid_request', error_description: 'form body required' });
+    const clientId = this.client(req, form);
+    if (!clientId) return reply(401, { error: 'invalid_client', error_description: 'Client authentication failed.' });
+    const grant = form.get('grant_type');
+    const invalidGrant = (why: string) => reply(400, { error: 'invalid_grant', error_description: why });
+    if (grant === 'authorization_code') {
+      const code = this.oauth.codes.get(form.get('code') ?? '');
+      if (!code || code.clientId !== clientId) return invalidGrant('Invalid code.');
+      if (code.used) {
+        this.oauth.clientErrors.push('token: an authorization code was used twice');
+        return invalidGrant('Code already used.');
+      }
+      code.used = true;
+      if (code.expiresAt <= Date.now()) return invalidGrant('Code expired.');
+      if (form.get('redirect_uri') !== null && form.get('redirect_uri') !== code.redirectUri) return invalidGrant('redirect_uri mismatch.');
+      const verifier = form.get('code_verifier') ?? '';
+      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== code.challenge) {
+        this.oauth.clientErrors.push('token: PKCE verifier does not match the challenge');
+        return invalidGrant('PKCE verification failed.');
+      }
+      return reply(200, this.issue(code.userId, code.scopes, randomBytes(8).toString('hex'), clientId));
+    }
+    if (grant === 'refresh_token') {
+      const refresh = this.oauth.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!refresh || refresh.clientId !== clientId || this.oauth.revokedFamilies.has(refresh.family)) return invalidGrant('Invalid refresh token.');
+      if (refresh.spent) {
+        this.oauth.clientErrors.push('token: a spent refresh token was used again');
+        return invalidGrant('Refresh token already used.');
+      }
+      refresh.spent = true;
+      return reply(200, this.issue(refresh.userId, refresh.scopes, refresh.family, clientId));
+    }
+    return reply(400, { error: 'unsupported_grant_type' });
+  }
+
+  private issue(userId: string, scopes: string[], family: string, clientId: string) {
+    const accessToken = randomBytes(24).toString('base64url');
+    const refreshToken = randomBytes(24).toString('base64url');
+    this.oauth.accessTokens.set(accessToken, { userId, scopes, family, expiresAt: Date.now() + this.oauth.accessTtlSeconds * 1000 });
+    this.oauth.refreshTokens.set(refreshToken, { userId, scopes, family, clientId, spent: false });
+    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: this.oauth.accessTtlSeconds, scope: scopes.join(' '), id_token: 'eyJhbGciOiJFUzI1NiJ9.e30.sig' };
+  }
+
+  private userinfo(bearer: { userId: string; scopes: string[] } | undefined, reply: (status: number, body: unknown) => void): void {
+    if (!bearer) return reply(401, { error: 'invalid_token' });
+    const user = this.users.get(bearer.userId)!;
+    const profile = bearer.scopes.includes('profile')
+      ? { name: user.displayName ?? user.name, nickname: user.displayName ?? user.name, preferred_username: user.name, created_at: 1_577_836_800, profile: `https://www.roblox.com/users/${user.id}/profile`, picture: null }
+      : {};
+    reply(200, { sub: user.id, ...profile });
+  }
+
+  private async revoke(req: IncomingMessage, reply: (status: number, body: unknown) => void): Promise<void> {
+    const form = await this.readForm(req);
+    if (!form) return reply(400, { error: 'invalid_request' });
+    if (!this.client(req, form)) return reply(401, { error: 'invalid_client' });
+    const refresh = this.oauth.refreshTokens.get(form.get('token') ?? '');
+    if (refresh) this.oauth.revokedFamilies.add(refresh.family);
+    reply(200, undefined);
+  }
+
+  /** The user removes the app at Roblox: every token of that consent stops working. */
+  revokeConsent(userId: string): void {
+    for (const token of this.oauth.refreshTokens.values()) if (token.userId === userId) this.oauth.revokedFamilies.add(token.family);
   }
 
   /** A rolling window per key owner, reported in x-ratelimit-* headers. */
-  private limit(owner: string): { exceeded: boolean; headers: Record<string, string> } {
+  private limit(owner: string, perWindow: number): { exceeded: boolean; headers: Record<string, string> } {
     const now = Date.now();
-    const { perWindow, windowMs, sendRetryAfter } = this.rateLimit;
+    const { windowMs, sendRetryAfter } = this.rateLimit;
     const starts = (this.starts.get(owner) ?? []).filter((t) => t > now - windowMs);
     this.starts.set(owner, starts);
     const exceeded = starts.length >= perWindow;
@@ -156,7 +336,7 @@ export class FakeRoblox {
     return { exceeded, headers };
   }
 
-  private inventory(userId: string, params: URLSearchParams, reply: (status: number, body: unknown) => void): void {
+  private inventory(userId: string, params: URLSearchParams, bearer: { userId: string; scopes: string[] } | undefined, reply: (status: number, body: unknown) => void): void {
     const invalid = (message: string) => reply(400, { code: 'INVALID_ARGUMENT', message });
     const user = this.users.get(userId);
     if (!/^\d+$/.test(userId)) return invalid('Invalid User ID in the request.');
@@ -164,9 +344,11 @@ export class FakeRoblox {
 
     const filter = parseFilter(params.get('filter'));
     if (typeof filter === 'string') return invalid(filter);
-    // The API key may read only public inventories, and never the scope-gated private servers.
-    if (filter.needsScope) return reply(403, { code: 'PERMISSION_DENIED', message: 'Insufficient scope.' });
-    if (!user.inventoryPublic) return reply(403, { code: 'PERMISSION_DENIED', message: 'The inventory is not visible.' });
+    // The API key reads only public inventories, never the scope-gated private servers; a member's
+    // own token with user.inventory-item:read reads both, for that member only.
+    const consented = bearer !== undefined && bearer.userId === userId && bearer.scopes.includes('user.inventory-item:read');
+    if (filter.needsScope && !consented) return reply(403, { code: 'PERMISSION_DENIED', message: 'Insufficient scope.' });
+    if (!user.inventoryPublic && !consented) return reply(403, { code: 'PERMISSION_DENIED', message: 'The inventory is not visible.' });
 
     const sizeParam = params.get('maxPageSize');
     const requested = sizeParam === null ? 10 : Number(sizeParam);

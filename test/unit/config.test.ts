@@ -73,3 +73,36 @@ describe('loadConfig', () => {
     expect(applicationIdFromToken('garbage.x.y')).toBeUndefined();
   });
 });
+
+describe('Sign in with Roblox settings', () => {
+  const KEY = 'ab'.repeat(32);
+  const oauth = { ROBLOX_OAUTH_CLIENT_ID: '7390012345678901234', ROBLOX_OAUTH_CLIENT_SECRET: 'RBX-secret-value', PUBLIC_URL: 'https://gatepass.example.com/', HTTP_PORT: '8080', TOKEN_ENCRYPTION_KEY: KEY };
+
+  test('all five together turn it on', () => {
+    const result = loadConfig({ ...valid, ...oauth });
+    expect(result.ok && result.config.oauth).toEqual({ clientId: oauth.ROBLOX_OAUTH_CLIENT_ID, clientSecret: 'RBX-secret-value', publicUrl: 'https://gatepass.example.com', tokenKey: Buffer.from(KEY, 'hex') });
+    expect(result.ok && result.config.httpPort).toBe(8080);
+  });
+
+  test('without them the bot works as before; HTTP_PORT alone is allowed', () => {
+    const result = loadConfig({ ...valid, HTTP_PORT: '9000' });
+    expect(result.ok && [result.config.oauth, result.config.httpPort]).toEqual([undefined, 9000]);
+  });
+
+  test.each([
+    ['no key', { TOKEN_ENCRYPTION_KEY: undefined }, /TOKEN_ENCRYPTION_KEY is required when Sign in with Roblox is configured/],
+    ['a short key', { TOKEN_ENCRYPTION_KEY: 'abc123' }, /TOKEN_ENCRYPTION_KEY must be 32 random bytes/],
+    ['no public address', { PUBLIC_URL: undefined }, /PUBLIC_URL is required/],
+    ['no port', { HTTP_PORT: undefined }, /HTTP_PORT is required/],
+    ['no secret', { ROBLOX_OAUTH_CLIENT_SECRET: undefined }, /ROBLOX_OAUTH_CLIENT_SECRET is required/],
+    ['a bad port', { HTTP_PORT: '70000' }, /HTTP_PORT must be a port number/],
+  ])('refuses to start with OAuth half-configured: %s', (_, change, message) => {
+    const result = loadConfig({ ...valid, ...oauth, ...change });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.message).toMatch(message);
+      expect(result.message).not.toContain('RBX-secret-value');
+      expect(result.message).not.toContain(KEY);
+    }
+  });
+});

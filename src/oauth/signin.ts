@@ -1,0 +1,175 @@
+// Sign in with Roblox, from /verify to the callback. The state is random, single-use, expires in
+// ten minutes and names the Discord user who ran /verify: the link is made for them and nobody else.
+// The page the link opens names that user and asks before going to Roblox, and the browser that
+// continues gets a cookie the callback must bring back, so a callback URL replayed elsewhere does nothing.
+
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { Database } from '../database/client';
+import { saveLink } from '../database/links';
+import type { Logger } from '../log';
+import type { RobloxApi } from '../roblox/api';
+import type { FailureKind } from '../roblox/http';
+import { authorizeUrl, INVENTORY_SCOPE, newVerifier, requestTokens, userinfo } from '../roblox/oauth';
+import type { MemberResult, MemberSync } from '../sync/members';
+import type { Grants, OAuthSettings } from './grants';
+
+export const STATE_TTL_MS = 10 * 60 * 1000;
+
+export interface SignInDeps {
+  db: Database;
+  roblox: RobloxApi;
+  clock: Clock;
+  log: Logger;
+  grants: Grants;
+  sync: MemberSync;
+  settings: OAuthSettings;
+  publicUrl: string;
+}
+
+export interface Problem {
+  title: string;
+  message: string;
+}
+
+export type SignInOutcome =
+  | { kind: 'linked'; discordUserId: string; guildId: string; robloxUserId: string; robloxName: string; inventoryScope: boolean; sync?: MemberResult }
+  | ({ kind: 'failed'; discordUserId?: string } & Problem);
+
+export interface Requester {
+  discordUserId: string;
+  requesterName: string;
+  serverName: string;
+}
+
+export interface SignIns {
+  /** A sign-in for this member; an earlier unfinished one stops working. `onDone` hears how it ends. */
+  start(requester: Requester & { guildId: string }, onDone?: (outcome: SignInOutcome) => Promise<void>): Promise<{ url: string; expiresAt: Date }>;
+  /** Whose sign-in a state is, for the page that asks before going to Roblox. */
+  view(state: string): Promise<({ ok: true } & Requester) | ({ ok: false } & Problem)>;
+  /** The requester confirmed: where to send the browser, and the cookie that binds it. */
+  begin(state: string): Promise<{ ok: true; redirect: string; cookie: string } | ({ ok: false } & Problem)>;
+  /** "This isn't me": the sign-in is dropped and its requester told. */
+  cancel(state: string): Promise<void>;
+  finish(query: URLSearchParams, cookie: string | undefined): Promise<SignInOutcome>;
+}
+
+const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+const GONE: Problem = { title: 'This sign-in link no longer works', message: 'It was already used, replaced by a newer one, or cancelled. Run /verify in Discord to get a new link.' };
+const EXPIRED: Problem = { title: 'This sign-in link has expired', message: 'Links work for 10 minutes. Run /verify in Discord to get a new one.' };
+
+export function createSignIns(deps: SignInDeps): SignIns {
+  const { db, clock } = deps;
+  // The /verify replies to update, in memory: after a restart the page still says how it ended.
+  const waiting = new Map<string, { discordUserId: string; expiresAt: number; onDone: (outcome: SignInOutcome) => Promise<void> }>();
+  const base = deps.publicUrl.replace(/\/+$/, '');
+
+  const tell = (state: string, outcome: SignInOutcome) => {
+    const entry = waiting.get(state);
+    waiting.delete(state);
+    entry?.onDone(outcome).catch((error: unknown) => deps.log.warn({ err: error }, 'could not update the /verify reply'));
+  };
+
+  async function live(state: string) {
+    const row = /^[A-Za-z0-9_-]{43}$/.test(state) ? await db.oAuthState.findUnique({ where: { state } }) : null;
+    if (!row) return { ok: false as const, ...GONE };
+    if (row.expiresAt.getTime() <= clock.now()) {
+      await db.oAuthState.deleteMany({ where: { state } });
+      tell(state, { kind: 'failed', discordUserId: row.discordUserId, ...EXPIRED });
+      return { ok: false as const, ...EXPIRED };
+    }
+    return { ok: true as const, row };
+  }
+
+  async function link(row: { state: string; discordUserId: string; guildId: string; codeVerifier: string }, code: string): Promise<SignInOutcome> {
+    const failed = (problem: Problem): SignInOutcome => ({ kind: 'failed', discordUserId: row.discordUserId, ...problem });
+    const tokens = await requestTokens(deps.roblox, deps.settings.client, { code, verifier: row.codeVerifier });
+    if (!tokens.ok) {
+      if (tokens.failure.code === 'invalid_grant') return failed({ title: 'Roblox did not accept this sign-in', message: 'The sign-in code was already used or has expired (they last a minute). Run /verify in Discord and sign in again.' });
+      if (tokens.failure.kind === 'auth') {
+        deps.log.error({ detail: tokens.failure.detail }, 'Roblox rejected the OAuth client: check ROBLOX_OAUTH_CLIENT_ID and ROBLOX_OAUTH_CLIENT_SECRET');
+        return failed({ title: "The bot's Roblox sign-in is misconfigured", message: 'Nothing was linked. Please tell the server staff; meanwhile /verify username:<name> links with a profile code.' });
+      }
+      deps.log.warn({ failure: tokens.failure.kind, detail: tokens.failure.detail }, 'OAuth code exchange failed');
+      return failed(robloxDown(tokens.failure.kind));
+    }
+    const account = await userinfo(deps.roblox, tokens.value.accessToken);
+    if (!account.ok) return failed(robloxDown(account.failure.kind));
+    const now = new Date(clock.now());
+    const previousHolder = await db.$transaction(async (tx) => {
+      const holder = await saveLink(tx, { discordUserId: row.discordUserId, robloxUserId: account.value.id, robloxUsername: account.value.name, method: 'oauth', at: now });
+      await deps.grants.store(tx, row.discordUserId, account.value.id, tokens.value);
+      return holder;
+    });
+    deps.log.info({ discordUserId: row.discordUserId, robloxUserId: account.value.id, movedFrom: previousHolder, method: 'oauth' }, 'account linked');
+    if (previousHolder) deps.sync.one(previousHolder).catch((error: unknown) => deps.log.error({ err: error }, 'sync of the previous link holder failed'));
+    const sync = await deps.sync.one(row.discordUserId, { priority: true }).catch((error: unknown) => {
+      deps.log.error({ err: error }, 'sync after sign-in failed; the next run will do it');
+      return undefined;
+    });
+    return { kind: 'linked', discordUserId: row.discordUserId, guildId: row.guildId, robloxUserId: account.value.id, robloxName: account.value.name, inventoryScope: tokens.value.scopes.includes(INVENTORY_SCOPE), sync };
+  }
+
+  return {
+    async start(requester, onDone) {
+      const state = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(clock.now() + STATE_TTL_MS);
+      await db.$transaction([
+        db.oAuthState.deleteMany({ where: { discordUserId: requester.discordUserId } }),
+        db.oAuthState.create({ data: { state, ...requester, codeVerifier: newVerifier(), expiresAt } }),
+      ]);
+      for (const [old, entry] of waiting) if (entry.discordUserId === requester.discordUserId || entry.expiresAt <= clock.now()) waiting.delete(old);
+      if (onDone) waiting.set(state, { discordUserId: requester.discordUserId, expiresAt: expiresAt.getTime(), onDone });
+      return { url: `${base}/oauth/start?state=${state}`, expiresAt };
+    },
+
+    async view(state) {
+      const found = await live(state);
+      return found.ok ? { ok: true, discordUserId: found.row.discordUserId, requesterName: found.row.requesterName, serverName: found.row.serverName } : found;
+    },
+
+    async begin(state) {
+      const found = await live(state);
+      if (!found.ok) return found;
+      const cookie = randomBytes(32).toString('base64url');
+      await db.oAuthState.update({ where: { state }, data: { browserHash: hash(cookie) } });
+      const client = deps.settings.client;
+      return { ok: true, redirect: authorizeUrl(deps.roblox, client, state, found.row.codeVerifier), cookie };
+    },
+
+    async cancel(state) {
+      const found = await live(state);
+      if (!found.ok) return;
+      await db.oAuthState.deleteMany({ where: { state } });
+      tell(state, { kind: 'failed', discordUserId: found.row.discordUserId, title: 'Sign-in cancelled', message: 'Whoever opened your sign-in link said it is not theirs, so nothing was linked. Run /verify again if you want to sign in.' });
+    },
+
+    async finish(query, cookie) {
+      const state = query.get('state') ?? '';
+      const found = await live(state);
+      if (!found.ok) return { kind: 'failed', ...found };
+      const { row } = found;
+      // Only the browser that confirmed on our page may finish; nothing is spent otherwise.
+      if (!cookie || row.browserHash !== hash(cookie)) {
+        return { kind: 'failed', title: 'This sign-in was started in another browser', message: 'Open the link from /verify in this browser and sign in from there. Nothing was linked.' };
+      }
+      const spent = await db.oAuthState.deleteMany({ where: { state } });
+      if (spent.count === 0) return { kind: 'failed', ...GONE };
+      const error = query.get('error');
+      const code = query.get('code');
+      const outcome: SignInOutcome =
+        error !== null
+          ? { kind: 'failed', discordUserId: row.discordUserId, ...(error === 'access_denied' ? { title: 'You did not allow access', message: 'Nothing was linked. To link your account, run /verify again and press Allow on Roblox; or use /verify username:<name> to link with a profile code.' } : { title: 'Roblox could not complete the sign-in', message: `Roblox answered "${error.replace(/[^a-z_]/gi, '').slice(0, 40)}". Nothing was linked; run /verify to try again.` }) }
+          : !code || code.length > 2048
+            ? { kind: 'failed', discordUserId: row.discordUserId, title: 'Roblox sent no sign-in code', message: 'Nothing was linked; run /verify to try again.' }
+            : await link(row, code);
+      tell(state, outcome);
+      return outcome;
+    },
+  };
+}
+
+function robloxDown(kind: FailureKind): Problem {
+  return { title: 'Roblox could not complete the sign-in', message: `Roblox did not answer properly (${kind.replace('_', ' ')}). Nothing was linked; run /verify in Discord in a minute to try again.` };
+}

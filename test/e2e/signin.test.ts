@@ -1,0 +1,238 @@
+// Sign in with Roblox end to end: the real bot and its HTTP server, the fake Roblox OAuth server,
+// and a real headless Chromium following the redirects and reading the pages.
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Clock } from '../../src/clock';
+import { freePort, launchBrowser } from '../browser';
+import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, opt, startTestBot, until, verifyByProfile, withOAuth, type World } from '../harness';
+
+let world: World;
+let browser: Browser;
+let port: number;
+const roles = { vip: '', server: '' };
+const PASS = 4401;
+const PRIVATE_SERVER = 7707;
+// The bot's clock runs ahead when a test needs state or access tokens to expire.
+let ahead = 0;
+const clock: Clock = { now: () => Date.now() + ahead, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+beforeAll(async () => {
+  [world, browser, port] = await Promise.all([createWorld(), launchBrowser(), freePort()]);
+  roles.vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
+  roles.server = world.discord.addRole(world.guild.id, 'Private Server Owner', { position: 2 });
+  await startTestBot(world, withOAuth(world, port), { clock });
+  await bind(world, world.guild.id, roles.vip, 'gamepass', PASS);
+  await bind(world, world.guild.id, roles.server, 'privateserver', PRIVATE_SERVER);
+}, 60_000);
+afterAll(async () => {
+  expectCleanRun(world);
+  await browser?.close();
+  await destroyWorld(world);
+});
+
+const has = (user: string) => world.discord.memberRoles(world.guild.id, user).sort();
+const link = (discordUserId: string) => world.bot!.db.link.findUnique({ where: { discordUserId } });
+
+/** A member and their Roblox account (private inventory, owning the pass and the private server). */
+function member(name: string, robloxId: string, inventoryPublic = false): string {
+  world.roblox.addUser({ id: robloxId, name: `${name}_rbx`, inventoryPublic, items: [{ kind: 'gamepass', id: String(PASS) }, { kind: 'privateserver', id: String(PRIVATE_SERVER) }] });
+  return newMember(world, world.guild.id, name);
+}
+
+/** /verify with no username: the ephemeral reply and its sign-in link. */
+async function startSignIn(discordUserId: string) {
+  const record = world.discord.sendCommand(world.guild.id, discordUserId, 'verify');
+  const text = await world.discord.answer(record);
+  return { record, text, url: linkUrl(record) };
+}
+
+/** Opens the link, checks whose it says it is, and continues to Roblox; returns the final page. */
+async function continueToRoblox(page: Page, url: string, requester: string): Promise<{ title: string; text: string }> {
+  const response = await page.goto(url);
+  expect(response?.status()).toBe(200);
+  expect(await page.textContent('body')).toContain(`Discord user ${requester}`);
+  await Promise.all([page.waitForURL(/\/oauth\/callback/), page.click('button[value=continue]')]);
+  return { title: await page.title(), text: (await page.textContent('body')) ?? '' };
+}
+
+async function withContext<T>(use: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
+  const context = await browser.newContext();
+  try {
+    return await use(await context.newPage(), context);
+  } finally {
+    await context.close();
+  }
+}
+
+describe('Sign in with Roblox', () => {
+  let alice = '';
+
+  test('a private inventory: unknown with the API key, read with the member\'s own token after sign-in', async () => {
+    alice = member('alice', '5001');
+    // First linked with a profile code: the API key gets 403, so nothing is given and nothing guessed.
+    await verifyByProfile(world, world.guild.id, alice, '5001');
+    expect(has(alice)).toEqual([]);
+    expect(world.roblox.requests.some((r) => r.route === 'inventory' && r.userId === '5001' && r.hadApiKey && r.status === 403)).toBe(true);
+    const check = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', alice)]));
+    expect(check).toMatch(/inventory is private/);
+    expect(check).toMatch(/private servers can be checked only for members who signed in with Roblox|needs the member to sign in/);
+
+    const { text, url, record } = await startSignIn(alice);
+    expect(text).toMatch(/Sign in with Roblox|sign in with Roblox/);
+    expect(text).toMatch(/\/verify username:/); // the profile-code way stays for under-13s
+    expect(url.startsWith(`http://127.0.0.1:${port}/oauth/start?state=`)).toBe(true);
+
+    world.roblox.oauth.browserUser = '5001';
+    const final = await withContext((page) => continueToRoblox(page, url, 'alice'));
+    expect(final.title).toContain('Linked to alice_rbx — you can close this tab');
+
+    await until(() => has(alice).length === 2, 'roles from the member token');
+    expect(has(alice)).toEqual([roles.vip, roles.server].sort());
+    const stored = await link(alice);
+    expect(stored).toMatchObject({ robloxUserId: '5001', method: 'oauth' });
+    // The reply the member is looking at says so too.
+    await until(() => record.message?.content.includes('Linked') ?? false, 'the /verify reply to be updated');
+    expect(record.message!.content).toContain('alice_rbx');
+    expect(record.message!.components).toEqual([]);
+    // Inventory read with the member's token, never the key, once signed in; PKCE and state checked by the fake.
+    const afterSignIn = world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === '5001' && r.bearerFor === '5001');
+    expect(afterSignIn.length).toBeGreaterThan(0);
+    expect(afterSignIn.every((r) => r.status === 200 && !r.hadApiKey)).toBe(true);
+    expect(afterSignIn.some((r) => r.query.filter?.includes(`privateServerIds=${PRIVATE_SERVER}`))).toBe(true);
+    // The refresh token is stored sealed: none of Roblox's tokens appear in the database.
+    const grant = await world.bot!.db.oAuthGrant.findUnique({ where: { discordUserId: alice } });
+    expect(grant?.status).toBe('active');
+    for (const token of world.roblox.oauth.refreshTokens.keys()) expect(grant!.refreshToken).not.toContain(token);
+    const check2 = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', alice)]));
+    expect(check2).toMatch(/Sign in with Roblox; consent current/);
+  });
+
+  test('a link opened by someone else: they are told whose it is, and "This isn\'t me" links nothing', async () => {
+    const bob = member('bob', '5002');
+    world.roblox.addUser({ id: '5999', name: 'mallory_rbx' });
+    const { url, record } = await startSignIn(bob);
+    world.roblox.oauth.browserUser = '5999';
+    await withContext(async (page) => {
+      await page.goto(url);
+      expect(await page.textContent('body')).toContain('Only continue if you are bob');
+      await page.click('button[value=cancel]');
+      expect(await page.textContent('h1')).toBe('Nothing was linked');
+      // The link is dead now, for anyone.
+      const again = await page.goto(url);
+      expect(again?.status()).toBe(410);
+    });
+    expect(await link(bob)).toBeNull();
+    await until(() => record.message?.content.includes('cancelled') ?? false, 'the requester to be told');
+  });
+
+  test('a callback replayed in another browser links nothing and does not spend the sign-in', async () => {
+    const carol = member('carol', '5003');
+    const { url } = await startSignIn(carol);
+    world.roblox.oauth.browserUser = '5003';
+    await withContext(async (page, context) => {
+      // Follow the redirects one at a time with the browser's own cookie jar, stopping at the callback.
+      await page.goto(url);
+      const state = new URL(url).searchParams.get('state')!;
+      const toRoblox = await context.request.post(`http://127.0.0.1:${port}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 });
+      expect(toRoblox.status()).toBe(303);
+      const back = await context.request.get(toRoblox.headers().location!, { maxRedirects: 0 });
+      const callback = back.headers().location!;
+      expect(callback).toContain('/oauth/callback?code=');
+
+      const elsewhere = await withContext(async (other) => {
+        const response = await other.goto(callback);
+        return { status: response?.status(), title: await other.title() };
+      });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.title).toContain('started in another browser');
+      expect(await link(carol)).toBeNull();
+
+      // The browser that started it can still finish it; then the state is spent for good.
+      await page.goto(callback);
+      expect(await page.title()).toContain('Linked to carol_rbx');
+      const replay = await page.goto(callback);
+      expect(replay?.status()).toBe(400);
+      expect(await page.title()).toContain('no longer works');
+    });
+    expect(await link(carol)).toMatchObject({ robloxUserId: '5003', method: 'oauth' });
+  });
+
+  test('an expired link says so, and a denied consent links nothing', async () => {
+    const dave = member('dave', '5004');
+    const first = await startSignIn(dave);
+    ahead += 11 * 60_000;
+    try {
+      await withContext(async (page) => {
+        const response = await page.goto(first.url);
+        expect(response?.status()).toBe(410);
+        expect(await page.title()).toContain('expired');
+      });
+    } finally {
+      ahead -= 11 * 60_000;
+    }
+    const second = await startSignIn(dave);
+    world.roblox.oauth.browserUser = '5004';
+    world.roblox.oauth.decision = 'deny';
+    try {
+      const final = await withContext((page) => continueToRoblox(page, second.url, 'dave'));
+      expect(final.title).toContain('You did not allow access');
+    } finally {
+      world.roblox.oauth.decision = 'allow';
+    }
+    expect(await link(dave)).toBeNull();
+    await until(() => second.record.message?.content.includes('did not allow') ?? false, 'the reply to say consent was denied');
+  });
+});
+
+describe('the member\'s token over time', () => {
+  let erin = '';
+
+  test('rotates the single-use refresh token over several syncs, each stored before use', async () => {
+    erin = member('erin', '5005', true);
+    const { url } = await startSignIn(erin);
+    world.roblox.oauth.browserUser = '5005';
+    await withContext((page) => continueToRoblox(page, url, 'erin'));
+    await until(() => has(erin).length === 2, 'roles after sign-in');
+    const stored: string[] = [];
+    for (let sync = 0; sync < 3; sync++) {
+      ahead += 20 * 60_000; // past the access token's 15 minutes
+      const before = world.roblox.count('token');
+      await world.discord.answer(world.discord.sendCommand(world.guild.id, erin, 'update'));
+      expect(world.roblox.count('token') - before).toBe(1); // exactly one refresh
+      stored.push((await world.bot!.db.oAuthGrant.findUnique({ where: { discordUserId: erin } }))!.refreshToken);
+    }
+    expect(new Set(stored).size).toBe(3);
+    expect(has(erin)).toEqual([roles.vip, roles.server].sort());
+    // Every refresh used the newest token: the fake records any reuse of a spent one as a client error.
+    expect(world.roblox.oauth.clientErrors).toEqual([]);
+  });
+
+  test('consent withdrawn at Roblox: falls back to the API key, keeps what it cannot check, says so in /check', async () => {
+    world.roblox.revokeConsent('5005');
+    ahead += 20 * 60_000;
+    world.roblox.take('5005', 'gamepass', String(PASS));
+    await world.discord.answer(world.discord.sendCommand(world.guild.id, erin, 'update'));
+    // The public pass is read with the key (not owned any more: removed); the private server cannot be read: kept.
+    expect(has(erin)).toEqual([roles.server]);
+    expect((await world.bot!.db.oAuthGrant.findUnique({ where: { discordUserId: erin } }))!.status).toBe('revoked');
+    const check = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', erin)]));
+    expect(check).toMatch(/consent was withdrawn or expired/);
+    expect(check).toMatch(/sign-in was withdrawn or expired/);
+  });
+
+  test('/unlink revokes the stored token at Roblox and deletes it', async () => {
+    const frank = member('frank', '5006', true);
+    const { url } = await startSignIn(frank);
+    world.roblox.oauth.browserUser = '5006';
+    await withContext((page) => continueToRoblox(page, url, 'frank'));
+    await until(() => has(frank).length === 2, 'roles after sign-in');
+    const reply = await world.discord.answer(world.discord.sendCommand(world.guild.id, frank, 'unlink'));
+    expect(reply).toContain('sign-in was revoked');
+    expect(world.roblox.count('revoke', 200)).toBe(1);
+    const family = [...world.roblox.oauth.refreshTokens.values()].find((t) => t.userId === '5006')!.family;
+    expect(world.roblox.oauth.revokedFamilies.has(family)).toBe(true);
+    expect(await world.bot!.db.oAuthGrant.findUnique({ where: { discordUserId: frank } })).toBeNull();
+    expect(has(frank)).toEqual([]);
+  });
+});
