@@ -183,6 +183,27 @@ describe('Sign in with Roblox', () => {
     expect(await link(dave)).toBeNull();
     await until(() => second.record.message?.content.includes('did not allow') ?? false, 'the reply to say consent was denied');
   });
+  test('Roblox down, or a code that expired on the way back: a page that says so, nothing linked', async () => {
+    const gina = member('gina', '5007');
+    world.roblox.oauth.browserUser = '5007';
+    world.roblox.fault = (route) => (route === 'token' ? { status: 503, body: { error: 'temporarily_unavailable' } } : undefined);
+    try {
+      const down = await withContext(async (page) => continueToRoblox(page, (await startSignIn(gina)).url, 'gina'));
+      expect(down.title).toContain('Roblox could not complete the sign-in');
+      expect(down.text).toContain('Nothing was linked');
+    } finally {
+      world.roblox.fault = undefined;
+    }
+    world.roblox.oauth.codeTtlMs = 0; // the one-minute code is stale by the time it is exchanged
+    try {
+      const stale = await withContext(async (page) => continueToRoblox(page, (await startSignIn(gina)).url, 'gina'));
+      expect(stale.title).toContain('Roblox did not accept this sign-in');
+      expect(stale.text).toContain('already used or has expired');
+    } finally {
+      world.roblox.oauth.codeTtlMs = 60_000;
+    }
+    expect(await link(gina)).toBeNull();
+  });
 });
 
 describe('the member\'s token over time', () => {
