@@ -3,7 +3,7 @@ import { BIND_KINDS, type Bind, describeBind, isBindKind, KIND_LABELS, MAX_BINDS
 import { GUILD_ONLY, type GuildCommand, integerOption, roleOption, type Services, type SlashCommand, stringOption, subcommand, UserError } from '../src/commands';
 import { bindsByServer } from '../src/database/binds';
 import { isUniqueViolation } from '../src/database/client';
-import { fitMessage, roleMention } from '../src/reports';
+import { fitMessage, roleMention, userMention } from '../src/reports';
 
 const typeOption = {
   type: ApplicationCommandOptionType.String,
@@ -68,6 +68,7 @@ async function add(interaction: GuildCommand, services: Services, target: Bind):
     throw error;
   }
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind added');
+  await services.serverLog.post(interaction.guildId, [`➕ ${userMention(interaction.user.id)} bound ${roleMention(target.roleId)} to ${describeBind(target)}.`]);
   await interaction.editReply(
     `Bound ${roleMention(target.roleId)} to ${describeBind(target)}. Linked members get it at their next check; run \`/sync\` to check everyone now.`,
   );
@@ -77,6 +78,7 @@ async function remove(interaction: GuildCommand, services: Services, target: Bin
   const deleted = await services.db.bind.deleteMany({ where: { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId } });
   if (deleted.count === 0) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind removed');
+  await services.serverLog.post(interaction.guildId, [`➖ ${userMention(interaction.user.id)} removed the bind of ${roleMention(target.roleId)} to ${describeBind(target)}.`]);
   await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(target)}. Members keep the role unless another bind of it decides otherwise.`);
 }
 

@@ -1,6 +1,6 @@
 import { MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, UserError } from '../src/commands';
-import { fitMessage, summarizeServer } from '../src/reports';
+import { fitMessage, summarizeServer, userMention } from '../src/reports';
 
 export const unlink: SlashCommand = {
   definition: { name: 'unlink', description: 'Unlink your Roblox account; roles it earned are removed', ...GUILD_ONLY },
@@ -18,6 +18,7 @@ export const unlink: SlashCommand = {
     });
     if (!removed) throw new UserError('You have no linked Roblox account.');
     services.log.info({ discordUserId, robloxUserId: removed.robloxUserId }, 'account unlinked');
+    await services.serverLog.post(interaction.guildId, [`✂️ ${userMention(discordUserId)} unlinked Roblox **${removed.robloxUsername}** (id ${removed.robloxUserId}).`]);
     // The consent goes too: revoked at Roblox, and deleted here even when Roblox cannot be told.
     const revoked = await services.grants?.forget(discordUserId);
     const result = await services.sync.one(discordUserId, { priority: true });

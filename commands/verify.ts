@@ -1,6 +1,6 @@
 import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
-import { fitMessage, summarizeServer, timestamp, userMention } from '../src/reports';
+import { describeLink, fitMessage, summarizeServer, timestamp, userMention } from '../src/reports';
 import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
 
 export const verify: SlashCommand = {
@@ -85,6 +85,7 @@ export const verify: SlashCommand = {
         return;
       }
       services.log.info({ discordUserId: interaction.user.id, robloxUserId: confirmation.robloxUserId, movedFrom: confirmation.previousHolder }, 'account linked');
+      await services.serverLog.post(interaction.guildId, [describeLink(interaction.user.id, confirmation.robloxUsername, confirmation.robloxUserId, 'a profile code', confirmation.previousHolder)]);
       if (confirmation.previousHolder) {
         // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
         services.sync.one(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));

@@ -9,9 +9,12 @@ import { type Clock, systemClock } from './clock';
 import type { Services } from './commands';
 import type { Config } from './config';
 import { type Database, migrateDatabase, openDatabase } from './database/client';
+import { createServerLog } from './discord/serverlog';
 import { discordSide } from './discord/servers';
 import { interactionRouter } from './interactions';
+import { healthCheck } from './health';
 import type { Logger } from './log';
+import { createMetrics, robloxEndpoint } from './metrics';
 import { createGrants } from './oauth/grants';
 import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
@@ -40,6 +43,8 @@ export interface Bot {
   client: Client;
   db: Database;
   runs: SyncRuns;
+  /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
+  httpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -57,19 +62,27 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   await migrateDatabase(config.databaseUrl);
   const db = openDatabase(config.databaseUrl, options.onQuery);
 
+  // Queue depth is asked of the runs, which exist only further down; a scrape comes later anyway.
+  let runsForMetrics: SyncRuns | undefined;
+  const metrics = createMetrics(async () => (await runsForMetrics?.queueDepth()) ?? 0);
   const roblox = createRobloxApi({
     apiBaseUrl: config.robloxApiBaseUrl,
     usersBaseUrl: config.robloxUsersApiBaseUrl,
     apiKey: config.robloxApiKey,
     inventoryPerMinute: config.robloxInventoryRateLimit,
-    http: { clock, ...options.robloxHttp },
+    http: { clock, observe: (path, status) => metrics.robloxRequests.inc({ endpoint: robloxEndpoint(path), status }), ...options.robloxHttp },
     windowMs: options.robloxWindowMs,
     keyRetryBaseMs: options.robloxKeyRetryBaseMs,
     keyRetryMaxMs: options.robloxKeyRetryMaxMs,
-    onKeyState: (state, detail) =>
-      state === 'rejected'
-        ? log.error({ detail }, 'Roblox rejected ROBLOX_API_KEY: ownership checks are paused and every role is kept; retrying with backoff. Check the key in Creator Hub → Open Cloud → API Keys (expired, revoked, or IP not allowed?)')
-        : log.info('Roblox accepts ROBLOX_API_KEY again; ownership checks resumed'),
+    onKeyState: (state, detail) => {
+      if (state === 'rejected') {
+        log.error({ detail }, 'Roblox rejected ROBLOX_API_KEY: ownership checks are paused and every role is kept; retrying with backoff. Check the key in Creator Hub → Open Cloud → API Keys (expired, revoked, or IP not allowed?)');
+        void serverLog.postEverywhere(["⚠️ Roblox rejected the bot's API key: ownership checks are paused and every role is kept as it is. The bot's operator must renew the key."]);
+      } else {
+        log.info('Roblox accepts ROBLOX_API_KEY again; ownership checks resumed');
+        void serverLog.postEverywhere(['✅ Roblox accepts the API key again; ownership checks resumed.']);
+      }
+    },
   });
   // Server Members is needed for join-time sync and for /sync to list a server's members.
   const client = new Client({
@@ -85,15 +98,17 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     allowedMentions: { parse: [] },
   });
   const discord = discordSide(client);
+  const serverLog = createServerLog(client, db, log);
   const oauth = config.oauth && {
     settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
     publicUrl: config.oauth.publicUrl,
   };
   const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });
-  const sync = createMemberSync({ db, roblox, discord, log, clock, grants, stats: options.stats });
-  const runs = createSyncRuns({ db, discord, log, clock, sync });
-  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, ...oauth });
-  const services: Services = { db, roblox, discord, sync, runs, log, clock, grants, signIns };
+  const sync = createMemberSync({ db, roblox, discord, log, clock, grants, metrics, stats: options.stats });
+  const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog });
+  runsForMetrics = runs;
+  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
+  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -103,6 +118,15 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       const result = await sync.one(member.id, { priority: true });
       log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, 'synced a linked member on join');
     })().catch((error) => log.error({ err: error, discordUserId: member.id }, 'join-time sync failed'));
+  });
+  // A deleted role's binds can never be satisfied again: they go, and the staff are told.
+  client.on(Events.GuildRoleDelete, (role) => {
+    void (async () => {
+      const removed = await db.bind.deleteMany({ where: { guildId: role.guild.id, roleId: role.id } });
+      if (removed.count === 0) return;
+      log.warn({ guildId: role.guild.id, roleId: role.id, binds: removed.count }, 'a bound role was deleted; its binds were removed');
+      await serverLog.post(role.guild.id, [`⚠️ The bound role @${role.name} was deleted, so its ${removed.count} bind(s) were removed.`]);
+    })().catch((error: unknown) => log.error({ err: error, roleId: role.id }, 'could not remove the binds of a deleted role'));
   });
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord client error'));
   client.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope }, 'discord rate limit'));
@@ -117,7 +141,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
 
   try {
     if (config.httpPort !== undefined) {
-      web = await startWebServer(config.httpPort, { log, signIns, secureCookies: config.oauth?.publicUrl.startsWith('https:') ?? false }).catch((error: unknown) => {
+      const secureCookies = config.oauth?.publicUrl.startsWith('https:') ?? false;
+      web = await startWebServer(config.httpPort, { log, signIns, secureCookies, health: healthCheck(client, db, clock), metrics: metrics.registry }).catch((error: unknown) => {
         throw new StartupError(`HTTP_PORT ${config.httpPort} could not be opened: ${(error as Error).message}`);
       });
       log.info({ port: web.port, signIn: signIns !== undefined }, 'HTTP server listening');
@@ -142,6 +167,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     client,
     db,
     runs,
+    httpPort: web?.port,
     async stop() {
       await task.stop();
       await stopAll();

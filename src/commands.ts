@@ -4,6 +4,7 @@
 import {
   ApplicationCommandOptionType,
   ApplicationIntegrationType,
+  ChannelType,
   InteractionContextType,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -14,6 +15,7 @@ import {
 } from 'discord.js';
 import type { Clock } from './clock';
 import type { Database } from './database/client';
+import type { ServerLog } from './discord/serverlog';
 import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
 import type { Grants } from './oauth/grants';
@@ -30,6 +32,7 @@ export interface Services {
   runs: SyncRuns;
   log: Logger;
   clock: Clock;
+  serverLog: ServerLog;
   /** Present when Sign in with Roblox is configured. */
   grants?: Grants;
   signIns?: SignIns;
@@ -87,6 +90,16 @@ export function roleOption(interaction: GuildCommand, name: string, required: bo
   const role = found.role ?? interaction.guild.roles.cache.get(String(found.value));
   if (!role) throw new UserError(`The role given for \`${name}\` does not exist in this server.`);
   return role;
+}
+
+/** A text or announcement channel of this server (the definition restricts the types too). */
+export function channelOption(interaction: GuildCommand, name: string, required: boolean): { id: string; name: string } | undefined {
+  const found = option(interaction, name, ApplicationCommandOptionType.Channel, required);
+  if (!found) return undefined;
+  const channel = interaction.guild.channels.cache.get(String(found.value));
+  if (!channel) throw new UserError(`The channel given for \`${name}\` is not a channel of this server that I can see.`);
+  if (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement) throw new UserError(`\`${name}\` must be a text or announcement channel.`);
+  return { id: channel.id, name: channel.name };
 }
 
 export function userOption(interaction: GuildCommand, name: string, required: boolean): User | undefined {

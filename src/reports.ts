@@ -62,3 +62,9 @@ export function describePlanChanges(plan: RolePlan): string {
   const parts = [...plan.add.map((r) => `give ${roleMention(r)}`), ...plan.remove.map((r) => `remove ${roleMention(r)}`)];
   return parts.length > 0 ? parts.join(', ') : 'no changes';
 }
+
+/** The log channel's line for a new link. */
+export function describeLink(discordUserId: string, robloxName: string, robloxUserId: string, proof: string, previousHolder?: string): string {
+  const moved = previousHolder ? ` (the account moved from ${userMention(previousHolder)})` : '';
+  return `🔗 ${userMention(discordUserId)} linked Roblox **${robloxName}** (id ${robloxUserId}) with ${proof}${moved}.`;
+}

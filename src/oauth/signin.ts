@@ -7,6 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database } from '../database/client';
 import { saveLink } from '../database/links';
+import type { ServerLog } from '../discord/serverlog';
+import { describeLink } from '../reports';
 import type { Logger } from '../log';
 import type { RobloxApi } from '../roblox/api';
 import type { FailureKind } from '../roblox/http';
@@ -23,6 +25,7 @@ export interface SignInDeps {
   log: Logger;
   grants: Grants;
   sync: MemberSync;
+  serverLog: ServerLog;
   settings: OAuthSettings;
   publicUrl: string;
 }
@@ -103,6 +106,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
       return holder;
     });
     deps.log.info({ discordUserId: row.discordUserId, robloxUserId: account.value.id, movedFrom: previousHolder, method: 'oauth' }, 'account linked');
+    await deps.serverLog.post(row.guildId, [describeLink(row.discordUserId, account.value.name, account.value.id, 'Sign in with Roblox', previousHolder)]);
     if (previousHolder) deps.sync.one(previousHolder).catch((error: unknown) => deps.log.error({ err: error }, 'sync of the previous link holder failed'));
     const sync = await deps.sync.one(row.discordUserId, { priority: true }).catch((error: unknown) => {
       deps.log.error({ err: error }, 'sync after sign-in failed; the next run will do it');

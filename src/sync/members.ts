@@ -10,6 +10,7 @@ import type { Database } from '../database/client';
 import { loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
 import type { DiscordSide, MemberRead, Server } from '../discord/servers';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { Grants } from '../oauth/grants';
 import { checkOwnership, type Outcome, type OwnershipReport } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
@@ -23,6 +24,7 @@ export interface SyncDeps {
   clock: Clock;
   /** Members' own Roblox sign-ins, when OAuth is configured. */
   grants?: Grants;
+  metrics?: Metrics;
   /** Where time goes, for benchmarks. */
   stats?: SyncStats;
 }
@@ -57,6 +59,8 @@ export interface SyncOptions {
   readInBulk?: boolean;
   /** Asked before each member: once true, the rest of the batch is left for later. */
   stopping?: () => boolean;
+  /** Told as each member is done (before the batch is recorded), for live progress. */
+  onChecked?: (result: MemberResult) => void;
 }
 
 export interface MemberSync {
@@ -111,7 +115,9 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
       const id = ids[next++]!;
       const link = linkOf.get(id);
       const account = link ? { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername } : undefined;
-      checked.push(await locked(id, () => checkMember(deps, id, account, bindsByGuild, known, options.priority)));
+      const done = await locked(id, () => checkMember(deps, id, account, bindsByGuild, known, options.priority));
+      checked.push(done);
+      options.onChecked?.(done.result);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
@@ -151,6 +157,7 @@ async function checkMember(
     }
   }
   result.unknown = [...outcomes.values()].filter((o) => o.status === 'unknown').length;
+  for (const outcome of outcomes.values()) deps.metrics?.checks.inc({ outcome: outcome.status });
 
   for (const { server, binds, roles, result: serverResult } of present) {
     const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
@@ -162,6 +169,8 @@ async function checkMember(
       if (decision.blocked) serverResult.problems.push(`cannot ${decision.change} @${server.roleName(decision.roleId)}: ${decision.blocked}`);
     }
     await applyPlan(server, discordUserId, plan, link?.robloxUsername, serverResult);
+    deps.metrics?.roleWrites.inc({ action: 'add' }, serverResult.added.length);
+    deps.metrics?.roleWrites.inc({ action: 'remove' }, serverResult.removed.length);
     if (serverResult.problems.length > 0) deps.log.warn({ guildId: server.id, discordUserId, problems: serverResult.problems }, 'some role changes could not be made');
   }
   return { result, outcomes };

@@ -4,8 +4,11 @@
 import type { Database } from '../database/client';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
+import type { ServerLog } from '../discord/serverlog';
 import type { DiscordSide } from '../discord/servers';
+import type { Metrics } from '../metrics';
 import type { MemberResult, MemberSync, SyncOptions } from './members';
+import { createRunLog } from './runlog';
 
 export interface RunTotals {
   checked: number;
@@ -22,24 +25,42 @@ export interface SyncRuns {
    * when the population needs longer than the schedule's interval.
    */
   runAll(trigger: string): Promise<RunTotals | null>;
-  /** Re-checks every linked member of one server now. */
-  runServer(guildId: string): Promise<RunTotals>;
+  /**
+   * Re-checks every linked member of one server now, telling `onProgress` after each batch. One at a
+   * time per server: while one runs, another call gets `busy` and that run's progress.
+   */
+  runServer(guildId: string, onProgress?: (progress: ServerProgress) => void): Promise<{ kind: 'done'; progress: ServerProgress } | { kind: 'busy'; progress: ServerProgress }>;
   /** Lets the members in hand finish and be recorded, then ends the run where it stands (resumed at next start). */
   stop(): Promise<void>;
+  /** Linked members the open cycle has still to check; 0 when none is open. */
+  queueDepth(): Promise<number>;
+}
+
+export interface ServerProgress {
+  /** Linked members of the server to check, and how many are done. */
+  total: number;
+  done: number;
+  totals: RunTotals;
 }
 
 /** Members per batch: one gateway member request (at most 100 ids) per server covers a batch. */
 const BATCH = 100;
 
-export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; sync: MemberSync }): SyncRuns {
+export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; sync: MemberSync; serverLog: ServerLog; metrics?: Metrics }): SyncRuns {
   const { db, log } = deps;
   let current: Promise<RunTotals> | null = null;
   let again: string | undefined;
   let stopping = false;
+  const serverRuns = new Map<string, ServerProgress>();
 
-  async function checkBatch(ids: string[], totals: RunTotals, options: SyncOptions = {}): Promise<void> {
+  async function checkBatch(ids: string[], totals: RunTotals, runLog: ReturnType<typeof createRunLog>, options: SyncOptions = {}): Promise<void> {
     try {
-      for (const result of await deps.sync.batch(ids, { ...options, stopping: () => stopping })) tally(totals, result);
+      const onChecked = (result: MemberResult) => {
+        tally(totals, result);
+        runLog.add(result);
+        options.onChecked?.(result);
+      };
+      await deps.sync.batch(ids, { ...options, stopping: () => stopping, onChecked });
     } catch (error) {
       totals.problems++;
       log.error({ err: error, members: ids.length }, 'batch sync failed; moving on to the next batch');
@@ -55,6 +76,7 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       (await db.syncRun.create({ data: { trigger, startedAt: new Date(deps.clock.now()) } }));
     log.info({ runId: run.id, trigger: run.trigger, resumed: run.trigger !== trigger || run.checked > 0 }, 'sync run started');
     const seen = new Set<string>();
+    const runLog = createRunLog();
     while (!stopping) {
       const batch = await db.link.findMany({
         where: { OR: [{ checkedAt: null }, { checkedAt: { lt: run.startedAt } }] },
@@ -65,15 +87,20 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       const fresh = batch.map((row) => row.discordUserId).filter((id) => !seen.has(id));
       if (fresh.length === 0) break;
       for (const id of fresh) seen.add(id);
-      await checkBatch(fresh, totals, { readInBulk: true });
+      await checkBatch(fresh, totals, runLog, { readInBulk: true });
       await db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } });
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
     const orphans = await db.$queryRaw<{ discordUserId: string }[]>`
       SELECT DISTINCT "discordUserId" FROM "MemberSync" WHERE "discordUserId" NOT IN (SELECT "discordUserId" FROM "Link")`;
-    for (let i = 0; i < orphans.length && !stopping; i += BATCH) await checkBatch(orphans.slice(i, i + BATCH).map((o) => o.discordUserId), totals);
-    if (!stopping) await db.syncRun.update({ where: { id: run.id }, data: { finishedAt: new Date(deps.clock.now()) } });
+    for (let i = 0; i < orphans.length && !stopping; i += BATCH) await checkBatch(orphans.slice(i, i + BATCH).map((o) => o.discordUserId), totals, runLog);
+    if (!stopping) {
+      const finishedAt = new Date(deps.clock.now());
+      await db.syncRun.update({ where: { id: run.id }, data: { finishedAt } });
+      deps.metrics?.syncDuration.observe({ trigger: run.trigger }, (finishedAt.getTime() - run.startedAt.getTime()) / 1000);
+    }
     log.info({ runId: run.id, ...totals, finished: !stopping }, 'sync run ended');
+    await runLog.post(deps.serverLog, `Sync run #${run.id} (${run.trigger})${stopping ? ', cut short by a restart' : ''}`);
     return totals;
   }
 
@@ -98,22 +125,42 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
         current = null;
       }
     },
-    async runServer(guildId) {
-      const totals: RunTotals = { checked: 0, added: 0, removed: 0, unknown: 0, problems: 0 };
-      const server = deps.discord.server(guildId);
-      if (!server) return totals;
-      const memberIds = await server.memberIds();
-      for (let i = 0; i < memberIds.length && !stopping; i += 500) {
-        const links = await db.link.findMany({ where: { discordUserId: { in: memberIds.slice(i, i + 500) } }, select: { discordUserId: true } });
-        for (let j = 0; j < links.length && !stopping; j += BATCH) {
-          await checkBatch(links.slice(j, j + BATCH).map((l) => l.discordUserId), totals, { priority: true });
+    async runServer(guildId, onProgress) {
+      const running = serverRuns.get(guildId);
+      if (running) return { kind: 'busy', progress: running };
+      const progress: ServerProgress = { total: 0, done: 0, totals: { checked: 0, added: 0, removed: 0, unknown: 0, problems: 0 } };
+      serverRuns.set(guildId, progress);
+      try {
+        const server = deps.discord.server(guildId);
+        const linked: string[] = [];
+        const memberIds = server ? await server.memberIds() : [];
+        for (let i = 0; i < memberIds.length; i += 500) {
+          const links = await db.link.findMany({ where: { discordUserId: { in: memberIds.slice(i, i + 500) } }, select: { discordUserId: true } });
+          linked.push(...links.map((l) => l.discordUserId));
         }
+        progress.total = linked.length;
+        onProgress?.(progress);
+        const runLog = createRunLog();
+        for (let i = 0; i < linked.length && !stopping; i += BATCH) {
+          const onChecked = () => {
+            progress.done++;
+            onProgress?.(progress);
+          };
+          await checkBatch(linked.slice(i, i + BATCH), progress.totals, runLog, { priority: true, onChecked });
+        }
+        await runLog.post(deps.serverLog, '/sync of this server');
+        return { kind: 'done', progress };
+      } finally {
+        serverRuns.delete(guildId);
       }
-      return totals;
     },
     async stop() {
       stopping = true;
       await current?.catch(() => undefined);
+    },
+    async queueDepth() {
+      const run = await db.syncRun.findFirst({ where: { finishedAt: null }, orderBy: { id: 'asc' } });
+      return run ? db.link.count({ where: { OR: [{ checkedAt: null }, { checkedAt: { lt: run.startedAt } }] } }) : 0;
     },
   };
 }

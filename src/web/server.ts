@@ -1,7 +1,10 @@
-// The bot's HTTP server (HTTP_PORT): the Sign in with Roblox pages when OAuth is configured.
+// The bot's HTTP server (HTTP_PORT): /healthz and /metrics for operators, and the Sign in with
+// Roblox pages when OAuth is configured.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Health } from '../health';
 import type { Logger } from '../log';
 import type { SignIns } from '../oauth/signin';
 import { page } from './pages';
@@ -11,6 +14,8 @@ export interface WebDeps {
   signIns?: SignIns;
   /** PUBLIC_URL is https: the sign-in cookie is marked Secure. */
   secureCookies: boolean;
+  health: () => Promise<Health>;
+  metrics: Registry;
 }
 
 export interface WebServer {
@@ -22,6 +27,8 @@ const COOKIE = 'gatepass_signin';
 const MAX_FORM_BYTES = 4_096;
 
 type Reply = { status: number; html: string; headers?: Record<string, string> };
+
+const text = (status: number, body: string, contentType: string): Reply => ({ status, html: body, headers: { 'content-type': contentType } });
 
 export async function startWebServer(port: number, deps: WebDeps): Promise<WebServer> {
   const server = createServer((req, res) => {
@@ -48,6 +55,11 @@ export async function startWebServer(port: number, deps: WebDeps): Promise<WebSe
 
 async function route(req: IncomingMessage, deps: WebDeps): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz' && req.method === 'GET') {
+    const health = await deps.health();
+    return text(health.ok ? 200 : 503, JSON.stringify(health), 'application/json');
+  }
+  if (url.pathname === '/metrics' && req.method === 'GET') return text(200, await deps.metrics.metrics(), deps.metrics.contentType);
   const signIns = deps.signIns;
   if (signIns && url.pathname === '/oauth/start' && req.method === 'GET') {
     // Side-effect free: Discord and chat apps fetch links to preview them.

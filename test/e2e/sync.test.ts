@@ -216,7 +216,7 @@ describe('on demand', () => {
 
     world.roblox.give('9007', 'badge', '2002');
     const sync = await world.discord.answer(world.discord.sendCommand(a.id, a.ownerId, 'sync'));
-    expect(sync).toMatch(/Re-checked \d+ linked member\(s\)/);
+    expect(sync).toMatch(/Sync finished: re-checked \d+ linked member\(s\)/);
     expect(has(a, user)).toContain(roles.badge);
 
     const unlink = await world.discord.answer(world.discord.sendCommand(a.id, user, 'unlink'));

@@ -67,6 +67,8 @@ export interface InteractionRecord {
   userId: string;
   callbacks: { type: number; data?: Record<string, unknown> }[];
   message?: Message;
+  /** Every content the original response has had, edits included, in order. */
+  history: string[];
   /** Set once the bot has said something final: a reply, or an edit after a deferral. */
   answered: boolean;
 }
@@ -84,6 +86,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/webhooks/{webhook_id}/{webhook_token}/messages/@original'],
   ['PATCH', '/webhooks/{webhook_id}/{webhook_token}/messages/@original'],
   ['POST', '/webhooks/{webhook_id}/{webhook_token}'],
+  ['POST', '/channels/{channel_id}/messages'],
 ];
 const PUBLIC_ROUTES = new Set(['/interactions/{interaction_id}/{interaction_token}/callback', '/webhooks/{webhook_id}/{webhook_token}/messages/@original', '/webhooks/{webhook_id}/{webhook_token}']);
 
@@ -97,6 +100,8 @@ export class FakeDiscord {
   readonly users = new Map<string, { id: string; username: string }>();
   readonly requests: DiscordRequest[] = [];
   readonly roleWrites: RoleWrite[] = [];
+  /** Messages the bot posted in channels (the log channel). */
+  readonly channelMessages: { channelId: string; guildId: string; content: string }[] = [];
   readonly specErrors: string[] = [];
   readonly interactions = new Map<string, InteractionRecord>();
   globalCommands: Record<string, unknown>[] = [];
@@ -225,7 +230,7 @@ export class FakeDiscord {
   /** Sends any interaction payload; for hostile-input tests. */
   interact(guildId: string, userId: string, type: number, data: Record<string, unknown>, message?: Message): InteractionRecord {
     const guild = this.guild(guildId);
-    const record: InteractionRecord = { id: snowflake(), token: `aW50ZXJhY3Rpb246${randomBytes(24).toString('base64url')}`, guildId, userId, callbacks: [], message, answered: false };
+    const record: InteractionRecord = { id: snowflake(), token: `aW50ZXJhY3Rpb246${randomBytes(24).toString('base64url')}`, guildId, userId, callbacks: [], message, answered: false, history: [] };
     this.interactions.set(record.token, record);
     const payload: Record<string, unknown> = {
       id: record.id,
@@ -464,6 +469,14 @@ export class FakeDiscord {
       case 'PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
       case 'DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
         return this.roleWrite(method as 'PUT' | 'DELETE', guild!, params.user_id!, params.role_id!, req, reply);
+      case 'POST /channels/{channel_id}/messages': {
+        const guildOf = [...this.guilds.values()].find((g) => g.channelId === params.channel_id);
+        if (!guildOf) return reply(404, errorBody(10003, 'Unknown Channel'));
+        const data = body as { content?: string; embeds?: unknown[] };
+        const message: Message = { id: snowflake(), content: data.content ?? '', components: [], flags: 0, edited: false };
+        this.channelMessages.push({ channelId: params.channel_id!, guildId: guildOf.id, content: message.content });
+        return reply(200, { ...this.messageJson(message), channel_id: params.channel_id });
+      }
       case 'POST /interactions/{interaction_id}/{interaction_token}/callback':
         return this.callback(params.interaction_token!, body as { type: number; data?: Record<string, unknown> }, new URL(req.url ?? '/', 'http://fake').searchParams.get('with_response') === 'true', reply);
       case 'GET /webhooks/{webhook_id}/{webhook_token}/messages/@original':
@@ -473,6 +486,7 @@ export class FakeDiscord {
         if (method === 'PATCH') {
           const data = body as { content?: string; components?: unknown[] };
           if (data.content !== undefined) record.message.content = data.content;
+          record.history.push(record.message.content);
           if (data.components !== undefined) record.message.components = toResponseComponents(data.components);
           record.message.edited = true;
           record.message.flags &= ~128; // no longer "thinking"
