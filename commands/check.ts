@@ -1,11 +1,11 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { describeBind, itemKey } from '../src/bindings';
+import { itemKey } from '../src/bindings';
 import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/commands';
 import { bindsByServer } from '../src/database/binds';
 import { loadOutcomes } from '../src/database/outcomes';
 import type { Outcome } from '../src/ownership';
 import { INVENTORY_SCOPE } from '../src/roblox/oauth';
-import { describeOutcome, describePlanChanges, fitMessage, roleMention, timestamp, userMention } from '../src/reports';
+import { bindLine, describePlanChanges, replyEmbed, roleMention, timestamp, userMention } from '../src/reports';
 import { planRoles, type RoleAccess } from '../src/roleplan';
 
 export const check: SlashCommand = {
@@ -29,6 +29,7 @@ export const check: SlashCommand = {
       services.db.memberSync.findUnique({ where: { guildId_discordUserId: { guildId: interaction.guildId, discordUserId: target.id } } }),
       bindsByServer(services.db, [interaction.guildId]).then((m) => m.get(interaction.guildId) ?? []),
     ]);
+    const title = `Roblox link of ${target.username}`;
     const lines = [
       link
         ? `${userMention(target.id)} is linked to Roblox **${link.robloxUsername}** (id ${link.robloxUserId}) since ${timestamp(link.linkedAt)}; last checked ${link.checkedAt ? timestamp(link.checkedAt) : 'never'}.`
@@ -39,12 +40,12 @@ export const check: SlashCommand = {
     const member = await server.readMember(target.id);
     if (member.kind !== 'member') {
       lines.push(member.kind === 'absent' ? 'They are not a member of this server.' : `Their roles could not be read: ${member.detail}`);
-      await interaction.editReply(fitMessage(lines));
+      await interaction.editReply(replyEmbed(title, lines));
       return;
     }
     if (binds.length === 0) {
       lines.push('This server has no binds (`/bind add`).');
-      await interaction.editReply(fitMessage(lines));
+      await interaction.editReply(replyEmbed(title, lines));
       return;
     }
     const stored = link ? ((await loadOutcomes(services.db, [link.robloxUserId])).get(link.robloxUserId) ?? new Map()) : new Map();
@@ -54,14 +55,13 @@ export const check: SlashCommand = {
     lines.push('', 'Binds:');
     for (const decision of plan.decisions) {
       for (const { bind, outcome } of decision.binds) {
-        const since = bind.kind === 'verified' ? undefined : stored.get(itemKey(bind))?.since;
-        lines.push(`• ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${since ? ` (since ${timestamp(since)})` : ''}`);
+        lines.push(bindLine(bind, outcome, bind.kind === 'verified' ? undefined : stored.get(itemKey(bind))?.since));
       }
     }
     lines.push('', `Next sync would: ${describePlanChanges(plan)}.`);
     const blocked = plan.decisions.filter((d) => d.blocked);
     if (blocked.length > 0) lines.push('Blocked:', ...blocked.map((d) => `• ${roleMention(d.roleId)}: ${d.blocked}`));
-    await interaction.editReply(fitMessage(lines));
+    await interaction.editReply(replyEmbed(title, lines));
   },
 };
 

@@ -1,6 +1,6 @@
 import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
-import { describeLink, fitMessage, summarizeServer, timestamp, userMention } from '../src/reports';
+import { describeLink, replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
 import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
 
 export const verify: SlashCommand = {
@@ -22,11 +22,9 @@ export const verify: SlashCommand = {
         async (outcome) => {
           const here = outcome.kind === 'linked' ? outcome.sync?.servers.find((s) => s.guildId === interaction.guildId) : undefined;
           await interaction.editReply({
-            content: fitMessage(
-              outcome.kind === 'linked'
-                ? [`Linked ${userMention(interaction.user.id)} to **${outcome.robloxName}** with Sign in with Roblox.`, '', ...(outcome.sync ? summarizeServer(here) : ['Your roles will be updated shortly.'])]
-                : [`Sign-in did not complete: **${outcome.title}**. ${outcome.message}`],
-            ),
+            ...(outcome.kind === 'linked'
+              ? replyEmbed(`Linked to ${outcome.robloxName}`, [`${userMention(interaction.user.id)} signed in with Roblox as **${outcome.robloxName}**.`, '', ...(outcome.sync ? summarizeServer(here) : ['Your roles will be updated shortly.'])], 'good')
+              : replyEmbed(outcome.title, [`Sign-in did not complete. ${outcome.message}`], 'warning')),
             components: [],
           });
         },
@@ -93,7 +91,7 @@ export const verify: SlashCommand = {
       const result = await services.sync.one(interaction.user.id, { priority: true });
       const here = result.servers.find((s) => s.guildId === interaction.guildId);
       await interaction.editReply({
-        content: fitMessage([`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)]),
+        ...replyEmbed(`Linked to ${confirmation.robloxUsername}`, [`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)], 'good'),
         components: [],
       });
     },

@@ -1,5 +1,6 @@
 // Turning sync results and stored state into the text members and moderators read.
 
+import { EmbedBuilder } from 'discord.js';
 import { type Bind, describeBind } from './bindings';
 import type { Outcome } from './ownership';
 import type { RoleDecision, RolePlan } from './roleplan';
@@ -12,12 +13,12 @@ export const timestamp = (date: Date) => `<t:${Math.floor(date.getTime() / 1000)
 const MESSAGE_LIMIT = 2000;
 
 /** Joins lines into one message within Discord's 2,000 characters, saying what was cut. */
-export function fitMessage(lines: string[]): string {
+export function fitMessage(lines: string[], limit = MESSAGE_LIMIT): string {
   const kept: string[] = [];
   let length = 0;
   for (const [index, line] of lines.entries()) {
     const tail = `\n…and ${lines.length - index} more lines`;
-    if (length + line.length + 1 + tail.length > MESSAGE_LIMIT) {
+    if (length + line.length + 1 + tail.length > limit) {
       kept.push(tail.trim());
       break;
     }
@@ -34,14 +35,17 @@ export function describeOutcome(bind: Bind, outcome: Outcome): string {
   return `unknown: ${outcome.reason}`;
 }
 
-/** Why each bound role is, or is not, held: one line per role that matters to the member. */
-export function explainDecision(decision: RoleDecision): string {
-  const binds = decision.binds.map((b) => `${describeBind(b.bind)} (${describeOutcome(b.bind, b.outcome)})`).join(', ');
-  const role = roleMention(decision.roleId);
-  if (decision.blocked) return `${role}: should be ${decision.change === 'add' ? 'given' : 'removed'} but ${decision.blocked}`;
-  if (decision.verdict === 'earned') return `${role}: yes, ${binds}`;
-  if (decision.verdict === 'not_earned') return `${role}: no, ${binds}`;
-  return `${role}: kept as it is (${decision.has ? 'held' : 'not held'}) until Roblox answers: ${binds}`;
+const ICONS = { owns: '✅', not_owned: '❌', unknown: '❔' } as const;
+
+/** One bind and its answer: ✅ owns, ❌ does not, ❔ unknown with the reason. */
+export function bindLine(bind: Bind, outcome: Outcome, since?: Date): string {
+  return `${ICONS[outcome.status]} ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${since ? ` (since ${timestamp(since)})` : ''}`;
+}
+
+/** A reply as an embed: Discord allows 4,096 characters in its description. */
+export function replyEmbed(title: string, lines: string[], tone: 'good' | 'neutral' | 'warning' = 'neutral'): { content: string; embeds: EmbedBuilder[] } {
+  const color = { good: 0x2e_cc_71, neutral: 0x58_65_f2, warning: 0xf1_c4_0f }[tone];
+  return { content: '', embeds: [new EmbedBuilder().setTitle(title.slice(0, 256)).setDescription(fitMessage(lines, 4_096)).setColor(color)] };
 }
 
 /** The reply after a sync of the member in this server. */
@@ -52,8 +56,8 @@ export function summarizeServer(result: ServerResult | undefined): string[] {
   if (result.added.length > 0) lines.push(`Roles given: ${result.added.map(roleMention).join(', ')}`);
   if (result.removed.length > 0) lines.push(`Roles removed: ${result.removed.map(roleMention).join(', ')}`);
   if (result.added.length === 0 && result.removed.length === 0) lines.push('No role changes.');
-  const unchanged = result.plan?.decisions.filter((d) => !result.added.includes(d.roleId) && !result.removed.includes(d.roleId)) ?? [];
-  if (unchanged.length > 0) lines.push('', 'Why:', ...unchanged.map((d) => `• ${explainDecision(d)}`));
+  const decisions = result.plan?.decisions ?? [];
+  if (decisions.length > 0) lines.push('', 'Binds:', ...decisions.flatMap((d) => d.binds.map((b) => bindLine(b.bind, b.outcome))));
   if (result.problems.length > 0) lines.push('', 'Problems (a moderator can fix these):', ...result.problems.map((p) => `• ${p}`));
   return lines;
 }

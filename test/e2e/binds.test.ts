@@ -26,7 +26,9 @@ const bindCommand = (user: string, sub: string, options: Record<string, unknown>
 describe('/bind', () => {
   test('registered with the documented options and default permissions', () => {
     const commands = Object.fromEntries(world.discord.globalCommands.map((c) => [c.name, c]));
-    expect(Object.keys(commands).sort()).toEqual(['bind', 'check', 'sync', 'unlink', 'update', 'verify']);
+    expect(Object.keys(commands).sort()).toEqual(['bind', 'check', 'settings', 'sync', 'unlink', 'update', 'verify', 'whois']);
+    expect(commands.settings!.default_member_permissions).toBe(PERMISSIONS.MANAGE_GUILD.toString());
+    expect(commands.whois!.default_member_permissions).toBe(PERMISSIONS.MANAGE_ROLES.toString());
     expect(commands.bind!.default_member_permissions).toBe(PERMISSIONS.MANAGE_GUILD.toString());
     expect(commands.check!.default_member_permissions).toBe(PERMISSIONS.MANAGE_ROLES.toString());
     expect(commands.sync!.default_member_permissions).toBe(PERMISSIONS.MANAGE_ROLES.toString());

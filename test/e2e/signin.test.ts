@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Clock } from '../../src/clock';
 import { freePort, launchBrowser } from '../browser';
+import { messageText } from '../fakes/discord';
 import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, opt, startTestBot, until, verifyByProfile, withOAuth, type World } from '../harness';
 
 let world: World;
@@ -75,7 +76,7 @@ describe('Sign in with Roblox', () => {
     expect(has(alice)).toEqual([]);
     expect(world.roblox.requests.some((r) => r.route === 'inventory' && r.userId === '5001' && r.hadApiKey && r.status === 403)).toBe(true);
     const check = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', alice)]));
-    expect(check).toMatch(/inventory is private/);
+    expect(check).toMatch(/❔ <@&\d+> ← game pass 4401: unknown: inventory is private/);
     expect(check).toMatch(/private servers can be checked only for members who signed in with Roblox|needs the member to sign in/);
 
     const { text, url, record } = await startSignIn(alice);
@@ -92,8 +93,8 @@ describe('Sign in with Roblox', () => {
     const stored = await link(alice);
     expect(stored).toMatchObject({ robloxUserId: '5001', method: 'oauth' });
     // The reply the member is looking at says so too.
-    await until(() => record.message?.content.includes('Linked') ?? false, 'the /verify reply to be updated');
-    expect(record.message!.content).toContain('alice_rbx');
+    await until(() => (record.message ? messageText(record.message) : '').includes('Linked'), 'the /verify reply to be updated');
+    expect(messageText(record.message!)).toContain('alice_rbx');
     expect(record.message!.components).toEqual([]);
     // Inventory read with the member's token, never the key, once signed in; PKCE and state checked by the fake.
     const afterSignIn = world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === '5001' && r.bearerFor === '5001');
@@ -106,6 +107,8 @@ describe('Sign in with Roblox', () => {
     for (const token of world.roblox.oauth.refreshTokens.keys()) expect(grant!.refreshToken).not.toContain(token);
     const check2 = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', alice)]));
     expect(check2).toMatch(/Sign in with Roblox; consent current/);
+    expect(check2).toMatch(/✅ <@&\d+> ← game pass 4401: owns/);
+    expect(check2).toMatch(/✅ <@&\d+> ← private server 7707: owns/);
   });
 
   test('a link opened by someone else: they are told whose it is, and "This isn\'t me" links nothing', async () => {
@@ -123,7 +126,7 @@ describe('Sign in with Roblox', () => {
       expect(again?.status()).toBe(410);
     });
     expect(await link(bob)).toBeNull();
-    await until(() => record.message?.content.includes('cancelled') ?? false, 'the requester to be told');
+    await until(() => (record.message ? messageText(record.message) : '').includes('cancelled'), 'the requester to be told');
   });
 
   test('a callback replayed in another browser links nothing and does not spend the sign-in', async () => {
@@ -181,7 +184,7 @@ describe('Sign in with Roblox', () => {
       world.roblox.oauth.decision = 'allow';
     }
     expect(await link(dave)).toBeNull();
-    await until(() => second.record.message?.content.includes('did not allow') ?? false, 'the reply to say consent was denied');
+    await until(() => (second.record.message ? messageText(second.record.message) : '').includes('did not allow'), 'the reply to say consent was denied');
   });
   test('Roblox down, or a code that expired on the way back: a page that says so, nothing linked', async () => {
     const gina = member('gina', '5007');

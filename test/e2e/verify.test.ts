@@ -64,7 +64,7 @@ describe('/verify with a profile code', () => {
     const linked = await world.discord.answer(world.discord.clickButton(started, member, customId));
     expect(linked).toContain('Linked');
     // PlayerTwo owns no pass: the reply says why VIP was not given.
-    expect(linked).toContain(`<@&${vip}>: no, game pass 1001 (does not own)`);
+    expect(linked).toContain(`❌ <@&${vip}> ← game pass 1001: does not own`);
     expect(started.message?.components).toEqual([]); // the button is gone from the message
     // Replaying the spent custom id (a hostile client could) links nothing.
     const again = world.discord.clickButton(started, member, customId);

@@ -55,6 +55,7 @@ export type DiscordFault = { status: number; body: unknown; headers?: Record<str
 interface Message {
   id: string;
   content: string;
+  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
   components: unknown[];
   flags: number;
   edited: boolean;
@@ -264,7 +265,7 @@ export class FakeDiscord {
       if (Date.now() > deadline) throw new Error(`no answer to interaction within ${timeoutMs} ms (callbacks: ${JSON.stringify(record.callbacks)})`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    return record.message?.content ?? '';
+    return record.message ? messageText(record.message) : '';
   }
 
   private resolve(guild: FakeGuild, options: Record<string, unknown>[]): Record<string, unknown> | undefined {
@@ -350,7 +351,7 @@ export class FakeDiscord {
       mentions: [],
       mention_roles: [],
       attachments: [],
-      embeds: [],
+      embeds: message.embeds ?? [],
       pinned: false,
       type: 20,
       flags: message.flags,
@@ -484,9 +485,10 @@ export class FakeDiscord {
         const record = this.interactions.get(params.webhook_token!);
         if (!record || params.webhook_id !== this.applicationId || !record.message) return reply(404, errorBody(10008, 'Unknown Message'));
         if (method === 'PATCH') {
-          const data = body as { content?: string; components?: unknown[] };
+          const data = body as { content?: string; components?: unknown[]; embeds?: Message['embeds'] };
           if (data.content !== undefined) record.message.content = data.content;
-          record.history.push(record.message.content);
+          if (data.embeds !== undefined) record.message.embeds = toResponseEmbeds(data.embeds);
+          record.history.push(messageText(record.message));
           if (data.components !== undefined) record.message.components = toResponseComponents(data.components);
           record.message.edited = true;
           record.message.flags &= ~128; // no longer "thinking"
@@ -562,7 +564,7 @@ export class FakeDiscord {
     const data = body.data ?? {};
     const flags = Number(data.flags ?? 0);
     if (body.type === 4) {
-      record.message = { id: snowflake(), content: String(data.content ?? ''), components: toResponseComponents((data.components as unknown[]) ?? []), flags, edited: false };
+      record.message = { id: snowflake(), content: String(data.content ?? ''), embeds: toResponseEmbeds(data.embeds as Message['embeds']), components: toResponseComponents((data.components as unknown[]) ?? []), flags, edited: false };
       record.answered = true;
     } else if (body.type === 5) {
       record.message = { id: snowflake(), content: '', components: [], flags: flags | 128, edited: false };
@@ -718,6 +720,17 @@ function matchTemplate(template: string, segments: string[]): Record<string, str
 }
 
 /** Discord echoes components with ids added; buttons keep their custom ids. */
+/** Discord answers every sent embed as a "rich" one. */
+function toResponseEmbeds(embeds: Message['embeds']): Message['embeds'] {
+  return (embeds ?? []).map((embed) => ({ type: 'rich', ...embed }));
+}
+
+/** What a user reads: the content, then each embed's title, description and fields. */
+export function messageText(message: Message): string {
+  const embeds = (message.embeds ?? []).map((e) => [e.title, e.description, ...(e.fields ?? []).flatMap((f) => [f.name, f.value])].filter(Boolean).join('\n'));
+  return [message.content, ...embeds].filter(Boolean).join('\n');
+}
+
 function toResponseComponents(components: unknown[]): unknown[] {
   let next = 1;
   const withIds = (component: Record<string, unknown>): Record<string, unknown> => ({
