@@ -16,6 +16,8 @@ export interface Config {
   robloxApiBaseUrl: string;
   robloxUsersApiBaseUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Unset: pretty on a terminal, JSON otherwise (a service manager, a pipe). */
+  logFormat?: 'json' | 'pretty';
   /** The bot's own HTTP server (sign-in pages, health and metrics); none when HTTP_PORT is unset. */
   httpPort?: number;
   /** Sign in with Roblox, when configured. */
@@ -53,6 +55,7 @@ const schema = z
     DISCORD_API_BASE_URL: baseUrl('https://discord.com/api'),
     ROBLOX_API_BASE_URL: baseUrl('https://apis.roblox.com'),
     ROBLOX_USERS_API_BASE_URL: baseUrl('https://users.roblox.com'),
+    LOG_FORMAT: optional(z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional()),
     HTTP_PORT: optional(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number').optional()),
     PUBLIC_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://gatepass.example.com' }).optional()),
     ROBLOX_OAUTH_CLIENT_ID: optional(z.string().trim().regex(/^\d{1,25}$/, 'must be the numeric client id from Creator Hub → OAuth 2.0 Apps').optional()),
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       robloxApiBaseUrl: e.ROBLOX_API_BASE_URL,
       robloxUsersApiBaseUrl: e.ROBLOX_USERS_API_BASE_URL,
       logLevel: e.LOG_LEVEL,
+      ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
       httpPort: e.HTTP_PORT,
       oauth:
         e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL && e.TOKEN_ENCRYPTION_KEY

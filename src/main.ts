@@ -10,7 +10,7 @@ if (!loaded.ok) {
   console.error(loaded.message);
   process.exit(1);
 }
-const log = createLogger(loaded.config.logLevel);
+const log = createLogger(loaded.config.logLevel, undefined, loaded.config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'));
 
 process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
 
