@@ -70,7 +70,7 @@ const schema = z
     // OAuth is all or nothing: half a configuration would fail only when a member tries to sign in.
     if (env.ROBLOX_OAUTH_CLIENT_ID || env.ROBLOX_OAUTH_CLIENT_SECRET) {
       for (const name of ['ROBLOX_OAUTH_CLIENT_ID', 'ROBLOX_OAUTH_CLIENT_SECRET', 'PUBLIC_URL', 'HTTP_PORT', 'TOKEN_ENCRYPTION_KEY'] as const) {
-        if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when Sign in with Roblox is configured (ROBLOX_OAUTH_CLIENT_ID / ROBLOX_OAUTH_CLIENT_SECRET)' });
+        if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required for Sign in with Roblox' });
       }
     }
   });

@@ -90,7 +90,7 @@ describe('Sign in with Roblox settings', () => {
   });
 
   test.each([
-    ['no key', { TOKEN_ENCRYPTION_KEY: undefined }, /TOKEN_ENCRYPTION_KEY is required when Sign in with Roblox is configured/],
+    ['no key', { TOKEN_ENCRYPTION_KEY: undefined }, /TOKEN_ENCRYPTION_KEY is required for Sign in with Roblox/],
     ['a short key', { TOKEN_ENCRYPTION_KEY: 'abc123' }, /TOKEN_ENCRYPTION_KEY must be 32 random bytes/],
     ['no public address', { PUBLIC_URL: undefined }, /PUBLIC_URL is required/],
     ['no port', { HTTP_PORT: undefined }, /HTTP_PORT is required/],
