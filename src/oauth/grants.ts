@@ -48,7 +48,7 @@ interface GrantDeps {
 
 export function createGrants(deps: GrantDeps): Grants {
   const { db, roblox, log, clock, settings } = deps;
-  const cached = new Map<string, { accessToken: string; expiresAt: number }>();
+  const cached = new Map<string, { accessToken: string; expiresAt: number; robloxUserId: string }>();
   const budgets = new Map<string, RateBudget>();
   const refreshing = new Map<string, Promise<MemberAccess>>();
 
@@ -58,7 +58,7 @@ export function createGrants(deps: GrantDeps): Grants {
     return budget;
   };
 
-  const remember = (discordUserId: string, tokens: Tokens) => cached.set(discordUserId, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt });
+  const remember = (discordUserId: string, robloxUserId: string, tokens: Tokens) => cached.set(discordUserId, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, robloxUserId });
 
   async function refresh(discordUserId: string, robloxUserId: string): Promise<MemberAccess> {
     const grant = await db.oAuthGrant.findUnique({ where: { discordUserId } });
@@ -84,7 +84,7 @@ export function createGrants(deps: GrantDeps): Grants {
       where: { discordUserId },
       data: { refreshToken: seal(settings.tokenKey, answer.value.refreshToken, discordUserId), scopes: answer.value.scopes.join(' '), updatedAt: new Date(clock.now()) },
     });
-    remember(discordUserId, answer.value);
+    remember(discordUserId, robloxUserId, answer.value);
     return tokenAccess(discordUserId, answer.value.accessToken, answer.value.scopes);
   }
 
@@ -97,7 +97,8 @@ export function createGrants(deps: GrantDeps): Grants {
   return {
     async access(discordUserId, robloxUserId) {
       const hit = cached.get(discordUserId);
-      if (hit && hit.expiresAt > clock.now()) return { kind: 'token', token: { accessToken: hit.accessToken, budget: budgetFor(discordUserId) } };
+      // A token is for one Roblox account: after a relink to another, it is not used for the new one.
+      if (hit && hit.expiresAt > clock.now() && hit.robloxUserId === robloxUserId) return { kind: 'token', token: { accessToken: hit.accessToken, budget: budgetFor(discordUserId) } };
       let pending = refreshing.get(discordUserId);
       if (!pending) {
         pending = refresh(discordUserId, robloxUserId).finally(() => refreshing.delete(discordUserId));
@@ -113,7 +114,7 @@ export function createGrants(deps: GrantDeps): Grants {
     async store(tx, discordUserId, robloxUserId, tokens) {
       const data = { robloxUserId, refreshToken: seal(settings.tokenKey, tokens.refreshToken, discordUserId), scopes: tokens.scopes.join(' '), status: 'active', updatedAt: new Date(clock.now()) };
       await tx.oAuthGrant.upsert({ where: { discordUserId }, create: { discordUserId, ...data }, update: data });
-      remember(discordUserId, tokens);
+      remember(discordUserId, robloxUserId, tokens);
     },
 
     async forget(discordUserId) {
