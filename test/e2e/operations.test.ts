@@ -66,6 +66,19 @@ describe('log channel', () => {
     expect(log.at(-1)).toMatch(/^✂️ <@\d+> unlinked Roblox \*\*Opm1\*\*/);
   });
 
+  test('a bound role the bot can no longer manage: named once in the run\'s message, not once per member', async () => {
+    const high = world.discord.addRole(world.guild.id, 'High', { position: 5 });
+    await bind(world, world.guild.id, high, 'gamepass', 501);
+    world.discord.updateRole(world.guild.id, high, { position: 50 }); // moved above the bot's role
+    const before = posted().length;
+    await command(owner(), 'sync');
+    const run = posted().slice(before).find((m) => m.startsWith('🔄'))!;
+    expect(run).toContain('⚠️ Could not do everything:');
+    expect(run.match(/cannot add @High/g)).toHaveLength(1); // two members hit it, one line
+    expect(run).toContain("is not below the bot's highest role");
+    await world.bot!.db.bind.deleteMany({ where: { roleId: high } });
+  });
+
   test('a deleted bound role: its binds are removed and the staff told', async () => {
     await bind(world, world.guild.id, roles.extra, 'badge', 77);
     world.discord.deleteRole(world.guild.id, roles.extra);
