@@ -26,16 +26,16 @@ export interface WebServer {
 const COOKIE = 'gatepass_signin';
 const MAX_FORM_BYTES = 4_096;
 
-type Reply = { status: number; html: string; headers?: Record<string, string> };
+type Reply = { status: number; body: string; headers?: Record<string, string> };
 
-const text = (status: number, body: string, contentType: string): Reply => ({ status, html: body, headers: { 'content-type': contentType } });
+const text = (status: number, body: string, contentType: string): Reply => ({ status, body, headers: { 'content-type': contentType } });
 
 export async function startWebServer(port: number, deps: WebDeps): Promise<WebServer> {
   const server = createServer((req, res) => {
     route(req, deps)
       .catch((error: unknown) => {
         deps.log.error({ err: error, path: req.url?.split('?')[0] }, 'web request failed');
-        return { status: 500, html: page('Something went wrong', ['The bot could not finish this request. Nothing was changed; please try again from Discord.']) };
+        return { status: 500, body: page('Something went wrong', ['The bot could not finish this request. Nothing was changed; please try again from Discord.']) };
       })
       .then((reply) => send(res, reply));
   });
@@ -65,10 +65,10 @@ async function route(req: IncomingMessage, deps: WebDeps): Promise<Reply> {
     // Side-effect free: Discord and chat apps fetch links to preview them.
     const state = url.searchParams.get('state') ?? '';
     const view = await signIns.view(state);
-    if (!view.ok) return { status: 410, html: page(view.title, [view.message]) };
+    if (!view.ok) return { status: 410, body: page(view.title, [view.message]) };
     return {
       status: 200,
-      html: page(
+      body: page(
         'Sign in with Roblox',
         [
           `This link links a Roblox account to the Discord user ${view.requesterName} (server: ${view.serverName}).`,
@@ -80,25 +80,25 @@ async function route(req: IncomingMessage, deps: WebDeps): Promise<Reply> {
   }
   if (signIns && url.pathname === '/oauth/start' && req.method === 'POST') {
     const form = await readForm(req);
-    if (!form) return { status: 400, html: page('That did not work', ['The form could not be read. Open the link from /verify again.']) };
+    if (!form) return { status: 400, body: page('That did not work', ['The form could not be read. Open the link from /verify again.']) };
     const state = form.get('state') ?? '';
     if (form.get('action') === 'cancel') {
       await signIns.cancel(state);
-      return { status: 200, html: page('Nothing was linked', ['The sign-in was cancelled and its link no longer works. You can close this tab.']) };
+      return { status: 200, body: page('Nothing was linked', ['The sign-in was cancelled and its link no longer works. You can close this tab.']) };
     }
     const begun = await signIns.begin(state);
-    if (!begun.ok) return { status: 410, html: page(begun.title, [begun.message]) };
+    if (!begun.ok) return { status: 410, body: page(begun.title, [begun.message]) };
     const cookie = `${COOKIE}=${begun.cookie}; Path=/oauth; Max-Age=600; HttpOnly; SameSite=Lax${deps.secureCookies ? '; Secure' : ''}`;
-    return { status: 303, html: '', headers: { location: begun.redirect, 'set-cookie': cookie } };
+    return { status: 303, body: '', headers: { location: begun.redirect, 'set-cookie': cookie } };
   }
   if (signIns && url.pathname === '/oauth/callback' && req.method === 'GET') {
     const outcome = await signIns.finish(url.searchParams, readCookie(req, COOKIE));
-    if (outcome.kind === 'failed') return { status: 400, html: page(outcome.title, [outcome.message]), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
+    if (outcome.kind === 'failed') return { status: 400, body: page(outcome.title, [outcome.message]), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
     const lines = [`Your Discord account is now linked to the Roblox account ${outcome.robloxName}. Your roles are being updated; you can close this tab.`];
     if (!outcome.inventoryScope) lines.push('You did not allow reading your inventory, so private items and private servers cannot be checked. Run /verify again to allow it.');
-    return { status: 200, html: page(`Linked to ${outcome.robloxName} — you can close this tab`, lines), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
+    return { status: 200, body: page(`Linked to ${outcome.robloxName} — you can close this tab`, lines), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
   }
-  return { status: 404, html: page('Not found', ['There is nothing here.']) };
+  return { status: 404, body: page('Not found', ['There is nothing here.']) };
 }
 
 function send(res: ServerResponse, reply: Reply): void {
@@ -111,7 +111,7 @@ function send(res: ServerResponse, reply: Reply): void {
     'x-content-type-options': 'nosniff',
     ...reply.headers,
   });
-  res.end(reply.html);
+  res.end(reply.body);
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
