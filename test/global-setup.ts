@@ -2,5 +2,5 @@
 import { bundle } from '../build.mjs';
 
 export default async function setup() {
-  await bundle({ main: 'src/main.ts' });
+  await bundle({ main: 'src/main.ts', 'deploy-commands': 'src/deploy-commands.ts' });
 }

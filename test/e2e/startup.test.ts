@@ -55,6 +55,21 @@ describe('start-up', () => {
   });
 });
 
+describe('npm run deploy-commands', () => {
+  test('--guild registers every command in that server at once; a bad --guild is refused', async () => {
+    world = await createWorld();
+    const env = { PATH: process.env.PATH, DOTENV_CONFIG_PATH: '/nonexistent', DISCORD_TOKEN: world.config.discordToken, ROBLOX_API_KEY: world.config.robloxApiKey, DISCORD_API_BASE_URL: world.config.discordApiBaseUrl };
+    const run = (args: string[]) => promisify(execFile)(process.execPath, ['dist/deploy-commands.mjs', ...args], { env }).catch((error: unknown) => error as { code: number; stdout: string; stderr: string });
+    const done = (await run(['--guild', world.guild.id])) as { stdout: string };
+    expect(done.stdout).toContain(`Registered 8 commands in server ${world.guild.id}`);
+    const put = world.discord.requests.filter((r) => r.method === 'PUT' && r.template === '/applications/{application_id}/guilds/{guild_id}/commands');
+    expect(put).toEqual([expect.objectContaining({ status: 200, path: `/applications/${world.discord.applicationId}/guilds/${world.guild.id}/commands` })]);
+    const refused = (await run(['--guild', 'nope'])) as { code: number; stderr: string };
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--guild needs a server id');
+  });
+});
+
 describe('shutdown', () => {
   test('SIGTERM: stops taking work, closes cleanly and exits 0 within a few seconds', async () => {
     world = await createWorld();
