@@ -101,6 +101,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const serverLog = createServerLog(client, db, log);
   const oauth = config.oauth && {
     settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
+    discordOAuth: { clientId: config.discordApplicationId, clientSecret: config.oauth.discordClientSecret, apiBaseUrl: config.discordApiBaseUrl, redirectUri: `${config.oauth.publicUrl}/oauth/discord` },
     publicUrl: config.oauth.publicUrl,
   };
   const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });

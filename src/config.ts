@@ -21,7 +21,7 @@ export interface Config {
   /** The bot's own HTTP server (sign-in pages, health and metrics); none when HTTP_PORT is unset. */
   httpPort?: number;
   /** Sign in with Roblox, when configured. */
-  oauth?: { clientId: string; clientSecret: string; publicUrl: string; tokenKey: Buffer };
+  oauth?: { clientId: string; clientSecret: string; discordClientSecret: string; publicUrl: string; tokenKey: Buffer };
 }
 
 const SNOWFLAKE = /^[1-9]\d{16,19}$/;
@@ -59,6 +59,7 @@ const schema = z
     HTTP_PORT: optional(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number').optional()),
     PUBLIC_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://gatepass.example.com' }).optional()),
     ROBLOX_OAUTH_CLIENT_ID: optional(z.string().trim().regex(/^\d{1,25}$/, 'must be the numeric client id from Creator Hub → OAuth 2.0 Apps').optional()),
+    DISCORD_CLIENT_SECRET: optional(z.string().trim().min(1).refine((k) => !/\s/.test(k), 'must not contain spaces').optional()),
     ROBLOX_OAUTH_CLIENT_SECRET: optional(z.string().trim().min(1).refine((k) => !/\s/.test(k), 'must not contain spaces').optional()),
     TOKEN_ENCRYPTION_KEY: optional(z.string().refine((k) => parseTokenKey(k) !== undefined, 'must be 32 random bytes as 64 hex characters (openssl rand -hex 32)').optional()),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info')),
@@ -69,7 +70,7 @@ const schema = z
     }
     // OAuth is all or nothing: half a configuration would fail only when a member tries to sign in.
     if (env.ROBLOX_OAUTH_CLIENT_ID || env.ROBLOX_OAUTH_CLIENT_SECRET) {
-      for (const name of ['ROBLOX_OAUTH_CLIENT_ID', 'ROBLOX_OAUTH_CLIENT_SECRET', 'PUBLIC_URL', 'HTTP_PORT', 'TOKEN_ENCRYPTION_KEY'] as const) {
+      for (const name of ['ROBLOX_OAUTH_CLIENT_ID', 'ROBLOX_OAUTH_CLIENT_SECRET', 'DISCORD_CLIENT_SECRET', 'PUBLIC_URL', 'HTTP_PORT', 'TOKEN_ENCRYPTION_KEY'] as const) {
         if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required for Sign in with Roblox' });
       }
     }
@@ -101,8 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
       httpPort: e.HTTP_PORT,
       oauth:
-        e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL && e.TOKEN_ENCRYPTION_KEY
-          ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), tokenKey: parseTokenKey(e.TOKEN_ENCRYPTION_KEY)! }
+        e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.DISCORD_CLIENT_SECRET && e.PUBLIC_URL && e.TOKEN_ENCRYPTION_KEY
+          ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, discordClientSecret: e.DISCORD_CLIENT_SECRET, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), tokenKey: parseTokenKey(e.TOKEN_ENCRYPTION_KEY)! }
           : undefined,
     },
   };

@@ -120,7 +120,7 @@ export function expectCleanRun(world: World): void {
   const unexplained = world.discord.roleWrites.filter((w) => !w.reason?.startsWith('gatepass: '));
   if (unexplained.length > 0) throw new Error(`role writes without an audit-log reason: ${JSON.stringify(unexplained.slice(0, 3))}`);
   const logs = world.logs.join('');
-  if (logs.includes(world.config.discordToken) || logs.includes(world.config.robloxApiKey) || logs.includes(OAUTH_CLIENT.secret)) throw new Error('a secret appeared in the logs');
+  if ([world.config.discordToken, world.config.robloxApiKey, OAUTH_CLIENT.secret, world.discord.oauth.clientSecret].some((secret) => logs.includes(secret))) throw new Error('a secret appeared in the logs');
   const tokens = [...world.roblox.oauth.accessTokens.keys(), ...world.roblox.oauth.refreshTokens.keys(), ...world.roblox.oauth.codes.keys()];
   if (tokens.some((token) => logs.includes(token))) throw new Error('an OAuth token or code appeared in the logs');
   if (world.roblox.oauth.clientErrors.length > 0) throw new Error(`OAuth protocol errors: ${JSON.stringify(world.roblox.oauth.clientErrors)}`);
@@ -133,7 +133,8 @@ export const TOKEN_KEY_HEX = 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f6071829
 export function withOAuth(world: World, port: number): Partial<Config> {
   const publicUrl = `http://127.0.0.1:${port}`;
   world.roblox.oauth.clients.set(OAUTH_CLIENT.id, { secret: OAUTH_CLIENT.secret, redirectUris: [`${publicUrl}/oauth/callback`] });
-  return { httpPort: port, oauth: { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret, publicUrl, tokenKey: Buffer.from(TOKEN_KEY_HEX, 'hex') } };
+  world.discord.oauth.redirectUris.push(`${publicUrl}/oauth/discord`);
+  return { httpPort: port, oauth: { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret, discordClientSecret: world.discord.oauth.clientSecret, publicUrl, tokenKey: Buffer.from(TOKEN_KEY_HEX, 'hex') } };
 }
 
 /** The URL of the link button on the bot's answer to an interaction. */

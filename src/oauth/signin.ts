@@ -1,12 +1,13 @@
 // Sign in with Roblox, from /verify to the callback. The state is random, single-use, expires in
 // ten minutes and names the Discord user who ran /verify: the link is made for them and nobody else.
-// The page the link opens names that user and asks before going to Roblox, and the browser that
-// continues gets a cookie the callback must bring back, so a callback URL replayed elsewhere does nothing.
+// The browser that continues gets a cookie every later step must bring back, then Discord says whose
+// browser it is (OAuth2 identify): anyone but the requester is stopped before Roblox is even asked.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database } from '../database/client';
 import { saveLink } from '../database/links';
+import { type DiscordOAuth, discordAuthorizeUrl, discordUserFromCode } from '../discord/identity';
 import type { ServerLog } from '../discord/serverlog';
 import { describeLink } from '../reports';
 import type { Logger } from '../log';
@@ -27,6 +28,7 @@ export interface SignInDeps {
   sync: MemberSync;
   serverLog: ServerLog;
   settings: OAuthSettings;
+  discordOAuth: DiscordOAuth;
   publicUrl: string;
 }
 
@@ -50,8 +52,10 @@ export interface SignIns {
   start(requester: Requester & { guildId: string }, onDone?: (outcome: SignInOutcome) => Promise<void>): Promise<{ url: string; expiresAt: Date }>;
   /** Whose sign-in a state is, for the page that asks before going to Roblox. */
   view(state: string): Promise<({ ok: true } & Requester) | ({ ok: false } & Problem)>;
-  /** The requester confirmed: where to send the browser, and the cookie that binds it. */
+  /** Continue pressed: the cookie that binds this browser, and Discord's page to say whose it is. */
   begin(state: string): Promise<{ ok: true; redirect: string; cookie: string } | ({ ok: false } & Problem)>;
+  /** Back from Discord: on to Roblox if the browser is the requester's; otherwise the sign-in ends. */
+  confirmDiscord(query: URLSearchParams, cookie: string | undefined): Promise<{ ok: true; redirect: string } | ({ ok: false } & Problem)>;
   /** "This isn't me": the sign-in is dropped and its requester told. */
   cancel(state: string): Promise<void>;
   finish(query: URLSearchParams, cookie: string | undefined): Promise<SignInOutcome>;
@@ -60,6 +64,7 @@ export interface SignIns {
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 const GONE: Problem = { title: 'This sign-in link no longer works', message: 'It was already used, replaced by a newer one, or cancelled. Run /verify in Discord to get a new link.' };
+const OTHER_BROWSER: Problem = { title: 'This sign-in was started in another browser', message: 'Open the link from /verify in this browser and sign in from there. Nothing was linked.' };
 const EXPIRED: Problem = { title: 'This sign-in link has expired', message: 'Links work for 10 minutes. Run /verify in Discord to get a new one.' };
 
 export function createSignIns(deps: SignInDeps): SignIns {
@@ -138,8 +143,30 @@ export function createSignIns(deps: SignInDeps): SignIns {
       if (!found.ok) return found;
       const cookie = randomBytes(32).toString('base64url');
       await db.oAuthState.update({ where: { state }, data: { browserHash: hash(cookie) } });
-      const client = deps.settings.client;
-      return { ok: true, redirect: authorizeUrl(deps.roblox, client, state, found.row.codeVerifier), cookie };
+      return { ok: true, redirect: discordAuthorizeUrl(deps.discordOAuth, state), cookie };
+    },
+
+    async confirmDiscord(query, cookie) {
+      const state = query.get('state') ?? '';
+      const found = await live(state);
+      if (!found.ok) return found;
+      const { row } = found;
+      if (!cookie || row.browserHash !== hash(cookie)) return { ok: false, ...OTHER_BROWSER };
+      const code = query.get('code');
+      if (!code) return { ok: false, title: 'Discord did not confirm who you are', message: 'Discord must confirm your account before Roblox is asked. Open the link from /verify again and allow it.' };
+      const who = await discordUserFromCode(deps.discordOAuth, code);
+      if (!who.ok) {
+        deps.log.warn({ detail: who.detail }, 'Discord identity check failed');
+        return { ok: false, title: 'Discord could not be asked', message: 'Nothing was linked. Try the link from /verify again in a minute.' };
+      }
+      if (who.id !== row.discordUserId) {
+        // Spent: a link that reached someone else is dead, and its requester hears why.
+        await db.oAuthState.deleteMany({ where: { state } });
+        tell(state, { kind: 'failed', discordUserId: row.discordUserId, title: 'Sign-in stopped', message: 'Your sign-in link was opened by a different Discord account, so nothing was linked. Run /verify again and open the link yourself.' });
+        return { ok: false, title: 'This link was made for another Discord account', message: `It belongs to ${row.requesterName}. Nothing was linked. To link your own account, run /verify in Discord.` };
+      }
+      await db.oAuthState.update({ where: { state }, data: { discordChecked: true } });
+      return { ok: true, redirect: authorizeUrl(deps.roblox, deps.settings.client, state, row.codeVerifier) };
     },
 
     async cancel(state) {
@@ -155,9 +182,8 @@ export function createSignIns(deps: SignInDeps): SignIns {
       if (!found.ok) return { kind: 'failed', ...found };
       const { row } = found;
       // Only the browser that confirmed on our page may finish; nothing is spent otherwise.
-      if (!cookie || row.browserHash !== hash(cookie)) {
-        return { kind: 'failed', title: 'This sign-in was started in another browser', message: 'Open the link from /verify in this browser and sign in from there. Nothing was linked.' };
-      }
+      if (!cookie || row.browserHash !== hash(cookie)) return { kind: 'failed', ...OTHER_BROWSER };
+      if (!row.discordChecked) return { kind: 'failed', ...GONE };
       const spent = await db.oAuthState.deleteMany({ where: { state } });
       if (spent.count === 0) return { kind: 'failed', ...GONE };
       const error = query.get('error');

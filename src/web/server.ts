@@ -91,6 +91,11 @@ async function route(req: IncomingMessage, deps: WebDeps): Promise<Reply> {
     const cookie = `${COOKIE}=${begun.cookie}; Path=/oauth; Max-Age=600; HttpOnly; SameSite=Lax${deps.secureCookies ? '; Secure' : ''}`;
     return { status: 303, body: '', headers: { location: begun.redirect, 'set-cookie': cookie } };
   }
+  if (signIns && url.pathname === '/oauth/discord' && req.method === 'GET') {
+    const checked = await signIns.confirmDiscord(url.searchParams, readCookie(req, COOKIE));
+    if (!checked.ok) return { status: 403, body: page(checked.title, [checked.message]), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
+    return { status: 303, body: '', headers: { location: checked.redirect } };
+  }
   if (signIns && url.pathname === '/oauth/callback' && req.method === 'GET') {
     const outcome = await signIns.finish(url.searchParams, readCookie(req, COOKIE));
     if (outcome.kind === 'failed') return { status: 400, body: page(outcome.title, [outcome.message]), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };

@@ -43,6 +43,7 @@ function member(name: string, robloxId: string, inventoryPublic = false): string
 
 /** /verify with no username: the ephemeral reply and its sign-in link. */
 async function startSignIn(discordUserId: string) {
+  world.discord.oauth.browserUser = discordUserId; // their own browser, logged in to Discord as them
   const record = world.discord.sendCommand(world.guild.id, discordUserId, 'verify');
   const text = await world.discord.answer(record);
   return { record, text, url: linkUrl(record) };
@@ -129,6 +130,28 @@ describe('Sign in with Roblox', () => {
     await until(() => (record.message ? messageText(record.message) : '').includes('cancelled'), 'the requester to be told');
   });
 
+  test('a link opened by a different Discord user who continues anyway: Discord says whose browser it is, nothing is linked', async () => {
+    const hank = member('hank', '5008');
+    const intruder = newMember(world, world.guild.id, 'intruder');
+    world.roblox.addUser({ id: '5998', name: 'intruder_rbx' });
+    const { url, record } = await startSignIn(hank);
+    world.discord.oauth.browserUser = intruder;
+    world.roblox.oauth.browserUser = '5998';
+    const codesBefore = world.roblox.oauth.codes.size;
+    await withContext(async (page) => {
+      const response = await page.goto(url);
+      expect(response?.status()).toBe(200);
+      await Promise.all([page.waitForURL(/\/oauth\/discord/), page.click('button[value=continue]')]);
+      expect(await page.title()).toContain('This link was made for another Discord account');
+      expect(await page.textContent('body')).toContain('Nothing was linked');
+      expect((await page.goto(url))?.status()).toBe(410); // and the link is dead
+    });
+    expect(world.roblox.oauth.codes.size).toBe(codesBefore); // Roblox was never asked
+    expect(await link(hank)).toBeNull();
+    expect(await link(intruder)).toBeNull();
+    await until(() => (record.message ? messageText(record.message) : '').includes('opened by a different Discord account'), 'the requester to be told');
+  });
+
   test('a callback replayed in another browser links nothing and does not spend the sign-in', async () => {
     const carol = member('carol', '5003');
     const { url } = await startSignIn(carol);
@@ -137,10 +160,11 @@ describe('Sign in with Roblox', () => {
       // Follow the redirects one at a time with the browser's own cookie jar, stopping at the callback.
       await page.goto(url);
       const state = new URL(url).searchParams.get('state')!;
-      const toRoblox = await context.request.post(`http://127.0.0.1:${port}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 });
-      expect(toRoblox.status()).toBe(303);
-      const back = await context.request.get(toRoblox.headers().location!, { maxRedirects: 0 });
-      const callback = back.headers().location!;
+      const toDiscord = await context.request.post(`http://127.0.0.1:${port}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 });
+      expect(toDiscord.status()).toBe(303);
+      let next = toDiscord.headers().location!;
+      while (!next.includes('/oauth/callback')) next = (await context.request.get(next, { maxRedirects: 0 })).headers().location!;
+      const callback = next;
       expect(callback).toContain('/oauth/callback?code=');
 
       const elsewhere = await withContext(async (other) => {

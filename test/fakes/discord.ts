@@ -88,8 +88,9 @@ const ROUTES: [string, string][] = [
   ['PATCH', '/webhooks/{webhook_id}/{webhook_token}/messages/@original'],
   ['POST', '/webhooks/{webhook_id}/{webhook_token}'],
   ['POST', '/channels/{channel_id}/messages'],
+  ['GET', '/users/@me'],
 ];
-const PUBLIC_ROUTES = new Set(['/interactions/{interaction_id}/{interaction_token}/callback', '/webhooks/{webhook_id}/{webhook_token}/messages/@original', '/webhooks/{webhook_id}/{webhook_token}']);
+const PUBLIC_ROUTES = new Set(['/users/@me', '/interactions/{interaction_id}/{interaction_token}/callback', '/webhooks/{webhook_id}/{webhook_token}/messages/@original', '/webhooks/{webhook_id}/{webhook_token}']);
 
 const errorBody = (code: number, message: string) => ({ code, message });
 
@@ -103,6 +104,8 @@ export class FakeDiscord {
   readonly roleWrites: RoleWrite[] = [];
   /** Messages the bot posted in channels (the log channel). */
   readonly channelMessages: { channelId: string; guildId: string; content: string }[] = [];
+  /** Discord OAuth2 (identify): the app's secret and redirects, and who is logged in to Discord in the browser. */
+  readonly oauth = { clientSecret: 'discord-client-secret-3e9b', redirectUris: [] as string[], browserUser: undefined as string | undefined, codes: new Map<string, { userId: string; redirectUri: string; used: boolean }>(), tokens: new Map<string, string>() };
   readonly specErrors: string[] = [];
   readonly interactions = new Map<string, InteractionRecord>();
   globalCommands: Record<string, unknown>[] = [];
@@ -400,6 +403,8 @@ export class FakeDiscord {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname.replace(/^\/api\/v10/, '');
+    if (url.pathname === '/oauth2/authorize' && req.method === 'GET') return this.oauthAuthorize(url.searchParams, res);
+    if (path === '/oauth2/token' && req.method === 'POST') return this.oauthToken(req, res);
     const segments = path.split('/').map((s) => decodeURIComponent(s));
     const match = ROUTES.map(([method, template]) => ({ method, template, params: matchTemplate(template, segments) })).find((r) => r.method === req.method && r.params);
     const authorized = req.headers.authorization === `Bot ${this.token}`;
@@ -433,6 +438,42 @@ export class FakeDiscord {
     const fault = this.fault?.(match.method, match.template, match.params!);
     if (fault) return reply(fault.status, fault.body, fault.headers);
     this.route(match.method, match.template, match.params!, body, req, reply);
+  }
+
+  /** Discord's consent page, decided at once for `oauth.browserUser` (identify only). */
+  private oauthAuthorize(params: URLSearchParams, res: ServerResponse): void {
+    const redirectUri = params.get('redirect_uri') ?? '';
+    if (params.get('client_id') !== this.applicationId || !this.oauth.redirectUris.includes(redirectUri)) {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('Invalid OAuth2 redirect_uri or client_id');
+      return;
+    }
+    const back = new URL(redirectUri);
+    const state = params.get('state') ?? '';
+    if (params.get('response_type') !== 'code' || params.get('scope') !== 'identify') {
+      this.specErrors.push(`oauth2/authorize: unexpected parameters ${params.toString()}`);
+      back.search = new URLSearchParams({ error: 'invalid_request', state }).toString();
+    } else if (!this.oauth.browserUser) {
+      back.search = new URLSearchParams({ error: 'access_denied', state }).toString();
+    } else {
+      const code = randomBytes(16).toString('hex');
+      this.oauth.codes.set(code, { userId: this.oauth.browserUser, redirectUri, used: false });
+      back.search = new URLSearchParams({ code, state }).toString();
+    }
+    res.writeHead(302, { location: back.toString() });
+    res.end();
+  }
+
+  private async oauthToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(await readBody(req));
+    const basic = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+    if (basic !== `${this.applicationId}:${this.oauth.clientSecret}`) return sendJson(res, 401, { error: 'invalid_client' });
+    const code = this.oauth.codes.get(form.get('code') ?? '');
+    if (form.get('grant_type') !== 'authorization_code' || !code || code.used || code.redirectUri !== form.get('redirect_uri')) return sendJson(res, 400, { error: 'invalid_grant' });
+    code.used = true;
+    const token = randomBytes(16).toString('hex');
+    this.oauth.tokens.set(token, code.userId);
+    sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 604_800, refresh_token: randomBytes(16).toString('hex'), scope: 'identify' });
   }
 
   private route(method: string, template: string, params: Record<string, string>, body: unknown, req: IncomingMessage, reply: (status: number, body?: unknown, headers?: Record<string, string>) => void): void {
@@ -470,6 +511,12 @@ export class FakeDiscord {
       case 'PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
       case 'DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
         return this.roleWrite(method as 'PUT' | 'DELETE', guild!, params.user_id!, params.role_id!, req, reply);
+      case 'GET /users/@me': {
+        const userId = this.oauth.tokens.get(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+        if (!userId) return reply(401, errorBody(0, '401: Unauthorized'));
+        // The PII form of a user (identify scope: no email).
+        return reply(200, { ...this.userJson(userId), mfa_enabled: false, locale: 'en-US' });
+      }
       case 'POST /channels/{channel_id}/messages': {
         const guildOf = [...this.guilds.values()].find((g) => g.channelId === params.channel_id);
         if (!guildOf) return reply(404, errorBody(10003, 'Unknown Channel'));

@@ -76,11 +76,11 @@ describe('loadConfig', () => {
 
 describe('Sign in with Roblox settings', () => {
   const KEY = 'ab'.repeat(32);
-  const oauth = { ROBLOX_OAUTH_CLIENT_ID: '7390012345678901234', ROBLOX_OAUTH_CLIENT_SECRET: 'RBX-secret-value', PUBLIC_URL: 'https://gatepass.example.com/', HTTP_PORT: '8080', TOKEN_ENCRYPTION_KEY: KEY };
+  const oauth = { ROBLOX_OAUTH_CLIENT_ID: '7390012345678901234', ROBLOX_OAUTH_CLIENT_SECRET: 'RBX-secret-value', DISCORD_CLIENT_SECRET: 'discord-secret-value', PUBLIC_URL: 'https://gatepass.example.com/', HTTP_PORT: '8080', TOKEN_ENCRYPTION_KEY: KEY };
 
-  test('all five together turn it on', () => {
+  test('all six together turn it on', () => {
     const result = loadConfig({ ...valid, ...oauth });
-    expect(result.ok && result.config.oauth).toEqual({ clientId: oauth.ROBLOX_OAUTH_CLIENT_ID, clientSecret: 'RBX-secret-value', publicUrl: 'https://gatepass.example.com', tokenKey: Buffer.from(KEY, 'hex') });
+    expect(result.ok && result.config.oauth).toEqual({ clientId: oauth.ROBLOX_OAUTH_CLIENT_ID, clientSecret: 'RBX-secret-value', discordClientSecret: 'discord-secret-value', publicUrl: 'https://gatepass.example.com', tokenKey: Buffer.from(KEY, 'hex') });
     expect(result.ok && result.config.httpPort).toBe(8080);
   });
 
@@ -95,6 +95,7 @@ describe('Sign in with Roblox settings', () => {
     ['no public address', { PUBLIC_URL: undefined }, /PUBLIC_URL is required/],
     ['no port', { HTTP_PORT: undefined }, /HTTP_PORT is required/],
     ['no secret', { ROBLOX_OAUTH_CLIENT_SECRET: undefined }, /ROBLOX_OAUTH_CLIENT_SECRET is required/],
+    ['no Discord secret', { DISCORD_CLIENT_SECRET: undefined }, /DISCORD_CLIENT_SECRET is required/],
     ['a bad port', { HTTP_PORT: '70000' }, /HTTP_PORT must be a port number/],
   ])('refuses to start with OAuth half-configured: %s', (_, change, message) => {
     const result = loadConfig({ ...valid, ...oauth, ...change });
@@ -102,6 +103,7 @@ describe('Sign in with Roblox settings', () => {
     if (!result.ok) {
       expect(result.message).toMatch(message);
       expect(result.message).not.toContain('RBX-secret-value');
+      expect(result.message).not.toContain('discord-secret-value');
       expect(result.message).not.toContain(KEY);
     }
   });
