@@ -19,8 +19,8 @@ export interface OAuthSettings {
 /** The member's token, or why the API key is used instead (shown for private servers). */
 export type MemberAccess = { kind: 'token'; token: MemberToken } | { kind: 'key'; reason: string };
 
-export const NEVER_SIGNED_IN = 'private-server ownership needs the member to sign in with Roblox (`/verify` without a username)';
-export const CONSENT_GONE = "the member's Roblox sign-in was withdrawn or expired; they can run `/verify` to sign in again";
+const NEVER_SIGNED_IN = 'private-server ownership needs the member to sign in with Roblox (`/verify` without a username)';
+const CONSENT_GONE = "the member's Roblox sign-in was withdrawn or expired; they can run `/verify` to sign in again";
 const REFRESH_FAILED = "the member's Roblox sign-in could not be refreshed just now; will retry";
 
 /** Per-token quota of List Inventory Items. */
@@ -48,7 +48,7 @@ interface GrantDeps {
 
 export function createGrants(deps: GrantDeps): Grants {
   const { db, roblox, log, clock, settings } = deps;
-  const cached = new Map<string, { accessToken: string; expiresAt: number; robloxUserId: string }>();
+  const cached = new Map<string, { accessToken: string; expiresAt: number; scopes: string[]; robloxUserId: string }>();
   const budgets = new Map<string, RateBudget>();
   const refreshing = new Map<string, Promise<MemberAccess>>();
 
@@ -58,7 +58,7 @@ export function createGrants(deps: GrantDeps): Grants {
     return budget;
   };
 
-  const remember = (discordUserId: string, robloxUserId: string, tokens: Tokens) => cached.set(discordUserId, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, robloxUserId });
+  const remember = (discordUserId: string, robloxUserId: string, tokens: Tokens) => cached.set(discordUserId, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, scopes: tokens.scopes, robloxUserId });
 
   async function refresh(discordUserId: string, robloxUserId: string): Promise<MemberAccess> {
     const grant = await db.oAuthGrant.findUnique({ where: { discordUserId } });
@@ -98,7 +98,7 @@ export function createGrants(deps: GrantDeps): Grants {
     async access(discordUserId, robloxUserId) {
       const hit = cached.get(discordUserId);
       // A token is for one Roblox account: after a relink to another, it is not used for the new one.
-      if (hit && hit.expiresAt > clock.now() && hit.robloxUserId === robloxUserId) return { kind: 'token', token: { accessToken: hit.accessToken, budget: budgetFor(discordUserId) } };
+      if (hit && hit.expiresAt > clock.now() && hit.robloxUserId === robloxUserId) return tokenAccess(discordUserId, hit.accessToken, hit.scopes);
       let pending = refreshing.get(discordUserId);
       if (!pending) {
         pending = refresh(discordUserId, robloxUserId).finally(() => refreshing.delete(discordUserId));

@@ -26,7 +26,7 @@ export interface SyncRuns {
    */
   runAll(trigger: string): Promise<RunTotals | null>;
   /**
-   * Re-checks every linked member of one server now, telling `onProgress` after each batch. One at a
+   * Re-checks every linked member of one server now, telling `onProgress` as each member is done. One at a
    * time per server: while one runs, another call gets `busy` and that run's progress.
    */
   runServer(guildId: string, onProgress?: (progress: ServerProgress) => void): Promise<{ kind: 'done'; progress: ServerProgress } | { kind: 'busy'; progress: ServerProgress }>;
@@ -79,7 +79,7 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
     const runLog = createRunLog();
     while (!stopping) {
       const batch = await db.link.findMany({
-        where: { OR: [{ checkedAt: null }, { checkedAt: { lt: run.startedAt } }] },
+        where: notCheckedSince(run.startedAt),
         orderBy: [{ checkedAt: { sort: 'asc', nulls: 'first' } }, { linkedAt: 'asc' }],
         select: { discordUserId: true },
         take: BATCH,
@@ -160,10 +160,13 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
     },
     async queueDepth() {
       const run = await db.syncRun.findFirst({ where: { finishedAt: null }, orderBy: { id: 'asc' } });
-      return run ? db.link.count({ where: { OR: [{ checkedAt: null }, { checkedAt: { lt: run.startedAt } }] } }) : 0;
+      return run ? db.link.count({ where: notCheckedSince(run.startedAt) }) : 0;
     },
   };
 }
+
+/** Links a cycle that began at `startedAt` has still to check. */
+const notCheckedSince = (startedAt: Date) => ({ OR: [{ checkedAt: null }, { checkedAt: { lt: startedAt } }] });
 
 function tally(totals: RunTotals, result: MemberResult): void {
   totals.checked++;
