@@ -6,8 +6,7 @@ import type { Config } from '../src/config';
 import { createLogger } from '../src/log';
 
 const { config, windowMs, discordGlobalPerSecond } = JSON.parse(process.argv[2]!) as { config: Config; windowMs: number; discordGlobalPerSecond: number };
-const stats = { planMs: 0 };
-let dbMs = 0;
+const stats = { planMs: 0, dbMs: 0 };
 let peakRss = 0;
 const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 setInterval(sample, 50).unref();
@@ -16,7 +15,6 @@ const bot = await startBot(config, {
   log: createLogger('warn', { write: (line: string) => void process.stderr.write(line) }),
   robloxWindowMs: windowMs,
   discordRest: { globalRequestsPerSecond: discordGlobalPerSecond },
-  onQuery: (ms) => (dbMs += ms),
   stats,
 });
 global.gc?.();
@@ -28,11 +26,11 @@ process.on('message', async (message: { cycle?: boolean; stop?: boolean }) => {
     process.exit(0);
   }
   stats.planMs = 0;
-  dbMs = 0;
+  stats.dbMs = 0;
   peakRss = 0;
   sample();
   const started = performance.now();
   const totals = await bot.runs.runAll('bench');
   sample();
-  process.send!({ ms: performance.now() - started, totals, dbMs, planMs: stats.planMs, peakRssMb: peakRss / 2 ** 20 });
+  process.send!({ ms: performance.now() - started, totals, dbMs: stats.dbMs, planMs: stats.planMs, peakRssMb: peakRss / 2 ** 20 });
 });

@@ -20,7 +20,8 @@ import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
 import { createRobloxApi } from './roblox/api';
 import type { RobloxHttpOptions } from './roblox/http';
-import { createMemberSync, type SyncStats } from './sync/members';
+import { createMemberSync } from './sync/members';
+import type { SyncStats } from './sync/stats';
 import { createSyncRuns, type SyncRuns } from './sync/runs';
 import { startWebServer, type WebServer } from './web/server';
 
@@ -34,8 +35,7 @@ export interface BotOptions {
   robloxKeyRetryMaxMs?: number;
   /** Benchmarks scale Discord's global rate with time, as they do Roblox's window. */
   discordRest?: Partial<RESTOptions>;
-  /** Benchmarks: hears every database query's duration, and collects planner time. */
-  onQuery?: (ms: number) => void;
+  /** Benchmarks: collects the sync's database and planner time. */
   stats?: SyncStats;
 }
 
@@ -60,7 +60,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const { log } = options;
   const clock = options.clock ?? systemClock;
   await migrateDatabase(config.databaseUrl);
-  const db = openDatabase(config.databaseUrl, options.onQuery);
+  const db = openDatabase(config.databaseUrl);
 
   // Queue depth is asked of the runs, which exist only further down; a scrape comes later anyway.
   let runsForMetrics: SyncRuns | undefined;
@@ -106,7 +106,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   };
   const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });
   const sync = createMemberSync({ db, roblox, discord, log, clock, grants, metrics, stats: options.stats });
-  const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog });
+  const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog, stats: options.stats });
   runsForMetrics = runs;
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
   const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, grants, signIns };

@@ -6,7 +6,7 @@
 import { type Bind, boundItems, describeBind, type ItemRef } from '../bindings';
 import type { Clock } from '../clock';
 import { bindsByServer } from '../database/binds';
-import type { Database } from '../database/client';
+import { among, type Database } from '../database/client';
 import { loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
 import type { DiscordSide, MemberRead, Server } from '../discord/servers';
 import type { Logger } from '../log';
@@ -15,6 +15,7 @@ import type { Grants } from '../oauth/grants';
 import { checkOwnership, type Outcome, type OwnershipReport } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { type RoleAccess, type RoleDecision, type RolePlan, planRoles } from '../roleplan';
+import { type SyncStats, timeDatabase } from './stats';
 
 export interface SyncDeps {
   db: Database;
@@ -27,10 +28,6 @@ export interface SyncDeps {
   metrics?: Metrics;
   /** Where time goes, for benchmarks. */
   stats?: SyncStats;
-}
-
-export interface SyncStats {
-  planMs: number;
 }
 
 export interface ServerResult {
@@ -104,7 +101,13 @@ type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
 
 async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
   const { db, discord } = deps;
-  const [links, bindsByGuild] = await Promise.all([db.link.findMany({ where: { discordUserId: { in: ids } } }), bindsByServer(db, discord.serverIds())]);
+  const [links, bindsByGuild] = await timeDatabase(deps.stats, () =>
+    Promise.all([
+      db.$queryRaw<{ discordUserId: string; robloxUserId: string; robloxUsername: string }[]>`
+        SELECT "discordUserId", "robloxUserId", "robloxUsername" FROM "Link" WHERE ${among('discordUserId', ids)}`,
+      bindsByServer(db, discord.serverIds()),
+    ]),
+  );
   const linkOf = new Map(links.map((link) => [link.discordUserId, link]));
   const known = options.readInBulk ? await readInBulk(deps, ids, [...bindsByGuild.keys()]) : new Map<string, Map<string, Set<string>>>();
 
@@ -121,7 +124,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
-  await record(deps, checked, new Set(links.map((l) => l.discordUserId)));
+  await timeDatabase(deps.stats, () => record(deps, checked, new Set(links.map((l) => l.discordUserId))));
   return checked.map((c) => c.result);
 }
 
@@ -215,7 +218,11 @@ async function record(deps: SyncDeps, checked: Checked[], linked: Set<string>): 
   const now = new Date(deps.clock.now());
   const members = checked.map((c) => c.result.discordUserId);
   const accounts = checked.flatMap((c) => (c.result.robloxUserId && linked.has(c.result.discordUserId) ? [{ robloxUserId: c.result.robloxUserId, outcomes: c.outcomes }] : []));
-  const [previous, followed] = await Promise.all([loadOutcomes(db, accounts.map((a) => a.robloxUserId)), db.memberSync.findMany({ where: { discordUserId: { in: members } } })]);
+  const [previous, followed] = await Promise.all([
+    loadOutcomes(db, accounts.map((a) => a.robloxUserId)),
+    db.$queryRaw<{ guildId: string; discordUserId: string; problem: string | null }[]>`
+      SELECT "guildId", "discordUserId", "problem" FROM "MemberSync" WHERE ${among('discordUserId', members)}`,
+  ]);
   const followedBy = new Map(followed.map((row) => [`${row.guildId}:${row.discordUserId}`, row]));
 
   const stopFollowing: { guildId: string; discordUserId: string }[] = [];
@@ -244,7 +251,7 @@ async function record(deps: SyncDeps, checked: Checked[], linked: Set<string>): 
       await tx.memberSync.update({ where: { guildId_discordUserId: { guildId: row.guildId, discordUserId: row.discordUserId } }, data: { since: now, problem: row.problem } });
     }
     const checkedLinks = members.filter((id) => linked.has(id));
-    if (checkedLinks.length > 0) await tx.link.updateMany({ where: { discordUserId: { in: checkedLinks } }, data: { checkedAt: now } });
+    if (checkedLinks.length > 0) await tx.$executeRaw`UPDATE "Link" SET "checkedAt" = ${now} WHERE ${among('discordUserId', checkedLinks)}`;
   });
 }
 

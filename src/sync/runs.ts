@@ -9,6 +9,7 @@ import type { DiscordSide } from '../discord/servers';
 import type { Metrics } from '../metrics';
 import type { MemberResult, MemberSync, SyncOptions } from './members';
 import { createRunLog } from './runlog';
+import { type SyncStats, timeDatabase } from './stats';
 
 export interface RunTotals {
   checked: number;
@@ -46,7 +47,7 @@ export interface ServerProgress {
 /** Members per batch: one gateway member request (at most 100 ids) per server covers a batch. */
 const BATCH = 100;
 
-export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; sync: MemberSync; serverLog: ServerLog; metrics?: Metrics }): SyncRuns {
+export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; sync: MemberSync; serverLog: ServerLog; metrics?: Metrics; stats?: SyncStats }): SyncRuns {
   const { db, log } = deps;
   let current: Promise<RunTotals> | null = null;
   let again: string | undefined;
@@ -78,17 +79,21 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
     const seen = new Set<string>();
     const runLog = createRunLog();
     while (!stopping) {
-      const batch = await db.link.findMany({
-        where: notCheckedSince(run.startedAt),
-        orderBy: [{ checkedAt: { sort: 'asc', nulls: 'first' } }, { linkedAt: 'asc' }],
-        select: { discordUserId: true },
-        take: BATCH,
-      });
+      const batch = await timeDatabase(deps.stats, () =>
+        db.link.findMany({
+          where: notCheckedSince(run.startedAt),
+          // SQLite sorts NULL (never checked) first on its own; asking Prisma for it would order by
+          // a CASE expression that no index serves, a sort of every link for each batch.
+          orderBy: [{ checkedAt: 'asc' }, { linkedAt: 'asc' }],
+          select: { discordUserId: true },
+          take: BATCH,
+        }),
+      );
       const fresh = batch.map((row) => row.discordUserId).filter((id) => !seen.has(id));
       if (fresh.length === 0) break;
       for (const id of fresh) seen.add(id);
       await checkBatch(fresh, totals, runLog, { readInBulk: true });
-      await db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } });
+      await timeDatabase(deps.stats, () => db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } }));
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
     const orphans = await db.$queryRaw<{ discordUserId: string }[]>`
