@@ -1,0 +1,23 @@
+// A tiny run of `npm run bench`, so the benchmark keeps working between the times someone runs it at
+// full size. It asserts what the scheduler promises (one request per member, nothing written when
+// nothing changed, no 429), never how long anything took.
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect, test } from 'vitest';
+
+test('npm run bench at a tiny size: one request per member, no 429, no writes on an unchanged cycle', async () => {
+  const args = ['--import', 'tsx', 'bench/run.ts', '--members', '60', '--large', '300', '--latency', '5', '--rate', '100', '--window', '600', '--naive-sample', '5'];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 120_000 });
+  const row = (measure: string) => {
+    const line = stdout.split('\n').find((l) => l.startsWith(`| ${measure} |`));
+    if (!line) throw new Error(`no "${measure}" row in:\n${stdout}`);
+    return line.split('|').slice(2, -1).map((cell) => cell.trim());
+  };
+  expect(row('inventory requests per member per cycle')).toEqual(['1.00', '1.00', expect.stringMatching(/^\d+\.\d\d$/)]);
+  expect(Number(row('inventory requests per member per cycle')[2])).toBeGreaterThan(1);
+  expect(row('429s provoked')[1]).toBe('0');
+  expect(Number(row('Discord writes, first cycle')[1])).toBeGreaterThan(0);
+  expect(row('Discord writes, second cycle (no ownership changes)')[1]).toBe('0');
+  expect(row('N = 300: planner + database time, steady cycle')[1]).toMatch(/^\d+\.\d s \(planner/);
+}, 150_000);
