@@ -246,7 +246,12 @@ async function record(deps: SyncDeps, checked: Checked[], linked: Set<string>): 
     await saveOutcomeChanges(tx, accounts, previous, now);
     if (stopFollowing.length > 0) await tx.memberSync.deleteMany({ where: { OR: stopFollowing } });
     const fresh = follow.filter((row) => !followedBy.has(`${row.guildId}:${row.discordUserId}`));
-    if (fresh.length > 0) await tx.memberSync.createMany({ data: fresh.map((row) => ({ ...row, since: now })) });
+    if (fresh.length > 0) {
+      // A first cycle follows every member in every server: one JSON parameter, as for outcomes.
+      await tx.$executeRaw`
+        INSERT INTO "MemberSync" ("guildId", "discordUserId", "problem", "since")
+        SELECT value->>0, value->>1, value->>2, ${now} FROM json_each(${JSON.stringify(fresh.map((row) => [row.guildId, row.discordUserId, row.problem]))})`;
+    }
     for (const row of follow.filter((r) => followedBy.has(`${r.guildId}:${r.discordUserId}`))) {
       await tx.memberSync.update({ where: { guildId_discordUserId: { guildId: row.guildId, discordUserId: row.discordUserId } }, data: { since: now, problem: row.problem } });
     }

@@ -132,6 +132,11 @@ describe('joins, leaves, and roles that changed under the bot', () => {
     expect(world.discord.roleWrites.filter((w) => w.roleId === top)).toEqual([]);
     const check = await world.discord.answer(world.discord.sendCommand(a.id, a.ownerId, 'check', [opt.user('member', climber)]));
     expect(check).toContain(`Blocked:\n• <@&${top}>: @Top is not below the bot's highest role`);
+    // The problem is kept per member and server (the sync writes these rows with raw SQL; Prisma reads them back).
+    const followed = await world.bot!.db.memberSync.findUnique({ where: { guildId_discordUserId: { guildId: a.id, discordUserId: climber } } });
+    expect(followed?.problem).toContain(`cannot add @Top: @Top is not below the bot's highest role`);
+    expect(Math.abs(followed!.since.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(check).toContain(`Problem here since <t:${Math.floor(followed!.since.getTime() / 1000)}:`);
     await world.bot!.db.bind.deleteMany({ where: { roleId: top } });
   });
 
