@@ -72,10 +72,9 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
 
   async function execute(trigger: string): Promise<RunTotals> {
     const totals: RunTotals = { checked: 0, added: 0, removed: 0, unknown: 0, problems: 0 };
-    const run =
-      (await db.syncRun.findFirst({ where: { finishedAt: null }, orderBy: { id: 'asc' } })) ??
-      (await db.syncRun.create({ data: { trigger, startedAt: new Date(deps.clock.now()) } }));
-    log.info({ runId: run.id, trigger: run.trigger, resumed: run.trigger !== trigger || run.checked > 0 }, 'sync run started');
+    const open = await db.syncRun.findFirst({ where: { finishedAt: null }, orderBy: { id: 'asc' } });
+    const run = open ?? (await db.syncRun.create({ data: { trigger, startedAt: new Date(deps.clock.now()) } }));
+    log.info({ runId: run.id, trigger: run.trigger, resumed: open !== null }, 'sync run started');
     const seen = new Set<string>();
     const runLog = createRunLog();
     while (!stopping) {
@@ -93,17 +92,17 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       if (fresh.length === 0) break;
       for (const id of fresh) seen.add(id);
       await checkBatch(fresh, totals, runLog, { readInBulk: true });
-      await timeDatabase(deps.stats, () => db.syncRun.update({ where: { id: run.id }, data: { checked: { increment: fresh.length } } }));
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
-    const orphans = await db.$queryRaw<{ discordUserId: string }[]>`
-      SELECT DISTINCT "discordUserId" FROM "MemberSync" WHERE "discordUserId" NOT IN (SELECT "discordUserId" FROM "Link")`;
+    const orphans = await timeDatabase(deps.stats, () =>
+      db.$queryRaw<{ discordUserId: string }[]>`
+        SELECT DISTINCT "discordUserId" FROM "MemberSync" WHERE "discordUserId" NOT IN (SELECT "discordUserId" FROM "Link")`,
+    );
     for (let i = 0; i < orphans.length && !stopping; i += BATCH) await checkBatch(orphans.slice(i, i + BATCH).map((o) => o.discordUserId), totals, runLog);
-    if (!stopping) {
-      const finishedAt = new Date(deps.clock.now());
-      await db.syncRun.update({ where: { id: run.id }, data: { finishedAt } });
-      deps.metrics?.syncDuration.observe({ trigger: run.trigger }, (finishedAt.getTime() - run.startedAt.getTime()) / 1000);
-    }
+    // The run's count is written once, at its end or cut: a write per batch would be a commit per batch.
+    const finishedAt = stopping ? undefined : new Date(deps.clock.now());
+    await timeDatabase(deps.stats, () => db.syncRun.update({ where: { id: run.id }, data: { finishedAt, checked: { increment: seen.size } } }));
+    if (finishedAt) deps.metrics?.syncDuration.observe({ trigger: run.trigger }, (finishedAt.getTime() - run.startedAt.getTime()) / 1000);
     log.info({ runId: run.id, ...totals, finished: !stopping }, 'sync run ended');
     await runLog.post(deps.serverLog, `Sync run #${run.id} (${run.trigger})${stopping ? ', cut short by a restart' : ''}`);
     return totals;
