@@ -40,21 +40,20 @@ export async function saveOutcomeChanges(
   previous: ReadonlyMap<string, ReadonlyMap<string, StoredOutcome>>,
   now: Date,
 ): Promise<void> {
-  // As Prisma's SQLite adapter writes a DateTime, so every row of the column reads and sorts alike.
-  const since = now.toISOString().replace('Z', '+00:00');
-  const changed: [robloxUserId: string, ...Row][] = [];
+  const changed: [robloxUserId: string, kind: string, itemId: string, status: string, reason: string | null][] = [];
   for (const { robloxUserId, outcomes } of checked) {
     for (const [key, outcome] of outcomes) {
       const before = previous.get(robloxUserId)?.get(key);
       if (before && same(before.outcome, outcome)) continue;
       const [kind = '', itemId = ''] = key.split(':');
-      changed.push([robloxUserId, kind, itemId, outcome.status, outcome.status === 'unknown' ? outcome.reason : null, since]);
+      changed.push([robloxUserId, kind, itemId, outcome.status, outcome.status === 'unknown' ? outcome.reason : null]);
     }
   }
   if (changed.length === 0) return;
-  // "WHERE true" is how SQLite tells an upsert's ON CONFLICT from a join's ON.
+  // `now` is its own parameter, so Prisma's adapter writes it as it writes every DateTime. "WHERE
+  // true" is how SQLite tells an upsert's ON CONFLICT from a join's ON.
   await tx.$executeRaw`
     INSERT INTO "Outcome" ("robloxUserId", "kind", "itemId", "status", "reason", "since")
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(${JSON.stringify(changed)}) WHERE true
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, ${now} FROM json_each(${JSON.stringify(changed)}) WHERE true
     ON CONFLICT ("robloxUserId", "kind", "itemId") DO UPDATE SET "status" = excluded."status", "reason" = excluded."reason", "since" = excluded."since"`;
 }

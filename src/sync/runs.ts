@@ -1,7 +1,7 @@
 // Re-checking everyone: on the cron tick, or on /sync for one server. Runs never overlap, and a
 // run is a row in the database, so a restart resumes it instead of losing or repeating work.
 
-import type { Database } from '../database/client';
+import { among, type Database } from '../database/client';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
 import type { ServerLog } from '../discord/serverlog';
@@ -136,12 +136,9 @@ export function createSyncRuns(deps: { db: Database; discord: DiscordSide; log: 
       serverRuns.set(guildId, progress);
       try {
         const server = deps.discord.server(guildId);
-        const linked: string[] = [];
         const memberIds = server ? await server.memberIds() : [];
-        for (let i = 0; i < memberIds.length; i += 500) {
-          const links = await db.link.findMany({ where: { discordUserId: { in: memberIds.slice(i, i + 500) } }, select: { discordUserId: true } });
-          linked.push(...links.map((l) => l.discordUserId));
-        }
+        const links = await db.$queryRaw<{ discordUserId: string }[]>`SELECT "discordUserId" FROM "Link" WHERE ${among('discordUserId', memberIds)}`;
+        const linked = links.map((l) => l.discordUserId);
         progress.total = linked.length;
         onProgress?.(progress);
         const runLog = createRunLog();
