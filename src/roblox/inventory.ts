@@ -27,6 +27,8 @@ export const PAGE_SIZE = 100;
 const MAX_PAGES = 200;
 
 const id = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
+// A 200 without `inventoryItems` says nothing about what the user owns: the schema makes it a bad
+// response (unknown), never an empty inventory.
 const inventoryPage = z.object({
   inventoryItems: z
     .array(
@@ -36,9 +38,7 @@ const inventoryPage = z.object({
         gamePassDetails: z.object({ gamePassId: id }).optional(),
         privateServerDetails: z.object({ privateServerId: id }).optional(),
       }),
-    )
-    .optional()
-    .default([]),
+    ),
   nextPageToken: z.string().optional(),
 });
 type InventoryPage = z.infer<typeof inventoryPage>;
@@ -92,8 +92,10 @@ export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filte
     if (!page.ok) return page;
     for (const key of ownedKeys(page.value)) owned.add(key);
     const next = page.value.nextPageToken;
-    // Roblox may hand out a token followed by an empty page, and a buggy service could repeat one.
-    if (!next || page.value.inventoryItems.length === 0 || sentTokens.has(next)) return { ok: true, value: owned };
+    // Roblox may hand out a token followed by an empty page: that ends the list.
+    if (!next || page.value.inventoryItems.length === 0) return { ok: true, value: owned };
+    // A repeated token means the pages cannot be trusted to cover the list: items not yet seen are unknown.
+    if (sentTokens.has(next)) return { ok: false, failure: { kind: 'bad_response', detail: 'pagination repeated a page token' } };
     sentTokens.add(next);
     pageToken = next;
   }

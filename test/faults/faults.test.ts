@@ -27,7 +27,7 @@ const random = generator(SEED);
 const chance = (p: number) => random() < p;
 const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
-const ROBLOX_FAULTS = ['500', '503', 'timeout', 'malformed', '429', '429-no-retry-after', 'private', 'key-rejected'] as const;
+const ROBLOX_FAULTS = ['500', '503', 'timeout', 'malformed', 'no-items', 'repeated-token', '429', '429-no-retry-after', 'private', 'key-rejected'] as const;
 const DISCORD_FAULTS = ['429', '5xx', '50013', 'member-leaves', 'role-deleted'] as const;
 type RobloxFaultName = (typeof ROBLOX_FAULTS)[number];
 type DiscordFaultName = (typeof DISCORD_FAULTS)[number];
@@ -132,12 +132,15 @@ function robloxFault(name: RobloxFaultName | undefined, route: RobloxRoute): Rob
       return { hang: true };
     case 'malformed':
       return { status: 200, body: pick(['{"inventoryItems": [', '<html>', '{"inventoryItems": [{"gamePassDetails": {"gamePassId": 7}}], "nextPageToken": 5}']) };
+    case 'no-items':
+      // An odd 200: no list at all is not an empty inventory.
+      return { status: 200, body: pick(['{}', '{"nextPageToken": ""}', 'null']) };
     case '429':
       return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' }, headers: { 'retry-after': pick(['0.05', '0.1', '3600']) } };
     case '429-no-retry-after':
       return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' } };
     default:
-      return undefined; // 'private' and 'key-rejected' change state instead
+      return undefined; // 'private', 'repeated-token' and 'key-rejected' change state instead
   }
 }
 
@@ -151,6 +154,11 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   const privateNow = roblox === 'private' ? members.filter(() => chance(0.5)) : [];
   for (const m of privateNow) world.roblox.users.get(m.robloxId)!.inventoryPublic = false;
   if (roblox === 'key-rejected') world.roblox.apiKeys.delete(ROBLOX_KEY);
+  // One item a page, so a member's answer spans pages, and the second page's token comes back again.
+  if (roblox === 'repeated-token') {
+    world.roblox.pageSizeCap = 1;
+    world.roblox.repeatToken = true;
+  }
 
   let scratch: { guildId: string; roleId: string } | undefined;
   if (discordFault === 'role-deleted') {
@@ -194,6 +202,8 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   discord.fault = undefined;
   for (const m of privateNow) world.roblox.users.get(m.robloxId)!.inventoryPublic = true;
   world.roblox.apiKeys.set(ROBLOX_KEY, 'owner-1');
+  world.roblox.pageSizeCap = 100;
+  world.roblox.repeatToken = false;
   for (const guild of leftFrom) discord.addMember(guild.id, leaving!.discordId);
   if (scratch) await world.bot!.db.bind.deleteMany({ where: { roleId: scratch.roleId } });
   if (leftFrom.length > 0) await new Promise((r) => setTimeout(r, 150)); // let join-time syncs land before the truth moves

@@ -82,13 +82,15 @@ describe('Roblox client against the fake', () => {
     expect(fake.count('inventory')).toBe(2);
   });
 
-  test('a repeated token does not loop', async () => {
+  test('a repeated token is a bad response: the items not yet seen are unknown, never "not owned"', async () => {
     fake.addUser({ id: '1', name: 'a', items: ['1', '2', '3'].map((id) => ({ kind: 'gamepass' as const, id })) });
     fake.pageSizeCap = 1;
     fake.repeatToken = true;
     const owned = await listOwnedItems(api, '1', filterFor(['1', '2', '3']));
-    expect(owned.ok).toBe(true);
-    expect(fake.count('inventory')).toBeLessThanOrEqual(3);
+    expect(owned).toEqual({ ok: false, failure: { kind: 'bad_response', detail: 'pagination repeated a page token' } });
+    expect(fake.count('inventory')).toBe(2); // the second page handed back the token that fetched it
+    const report = await checkOwnership(api, '1', ['1', '2', '3'].map((itemId) => ({ kind: 'gamepass' as const, itemId })));
+    expect([...report.outcomes.values()].map((o) => o.status)).toEqual(['unknown', 'unknown', 'unknown']);
   });
 
   test('copies of an asset count once; items not returned are not owned', async () => {
@@ -121,6 +123,8 @@ describe('Roblox client against the fake', () => {
     ['server error', () => ({ status: 503, body: { code: 'UNAVAILABLE', message: 'down' } }), 'unavailable'],
     ['malformed JSON', () => ({ status: 200, body: '{"inventoryItems": [' }), 'bad_response'],
     ['wrong shape', () => ({ status: 200, body: { inventoryItems: [{ gamePassDetails: { gamePassId: 'abc' } }] } }), 'bad_response'],
+    ['200 without inventoryItems', () => ({ status: 200, body: { nextPageToken: '' } }), 'bad_response'],
+    ['200 with an empty object', () => ({ status: 200, body: {} }), 'bad_response'],
     ['timeout', () => ({ hang: true }), 'timeout'],
     ['429 storm without retry-after', () => ({ status: 429, body: { code: 'RESOURCE_EXHAUSTED' } }), 'rate_limited'],
   ] as const)('%s → unknown (%s), never "does not own"', async (_name, fault, kind) => {
