@@ -1,6 +1,7 @@
 import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
-import { describeLink, replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
+import { onLinked } from '../src/linked';
+import { replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
 import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
 
 export const verify: SlashCommand = {
@@ -82,13 +83,7 @@ export const verify: SlashCommand = {
         await interaction.editReply({ content: confirmation.error, ...(confirmation.retry ? {} : { components: [] }) });
         return;
       }
-      services.log.info({ discordUserId: interaction.user.id, robloxUserId: confirmation.robloxUserId, movedFrom: confirmation.previousHolder }, 'account linked');
-      await services.serverLog.post(interaction.guildId, [describeLink(interaction.user.id, confirmation.robloxUsername, confirmation.robloxUserId, 'a profile code', confirmation.previousHolder)]);
-      if (confirmation.previousHolder) {
-        // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
-        services.sync.one(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
-      }
-      const result = await services.sync.one(interaction.user.id, { priority: true });
+      const result = await onLinked(services, { discordUserId: interaction.user.id, guildId: interaction.guildId, robloxUserId: confirmation.robloxUserId, robloxUsername: confirmation.robloxUsername, proof: 'a profile code', previousHolder: confirmation.previousHolder });
       const here = result.servers.find((s) => s.guildId === interaction.guildId);
       await interaction.editReply({
         ...replyEmbed(`Linked to ${confirmation.robloxUsername}`, [`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)], 'good'),

@@ -14,3 +14,23 @@ export async function bindsByServer(db: Database, guildIds: readonly string[]): 
   }
   return byServer;
 }
+
+/** The binds of a deleted role go: they can never be satisfied again. Returns how many. */
+export async function deleteBindsOfRole(db: Database, guildId: string, roleId: string): Promise<number> {
+  return (await db.bind.deleteMany({ where: { guildId, roleId } })).count;
+}
+
+/** Binds of roles a server no longer has (deleted while the bot was offline), by server. */
+export async function deleteBindsOfMissingRoles(db: Database, rolesByServer: ReadonlyMap<string, ReadonlySet<string>>): Promise<{ guildId: string; roleId: string }[]> {
+  const binds = await db.bind.findMany({ where: { guildId: { in: [...rolesByServer.keys()] } }, select: { guildId: true, roleId: true } });
+  const gone = binds.filter((b) => !rolesByServer.get(b.guildId)?.has(b.roleId));
+  const distinct = [...new Map(gone.map((b) => [`${b.guildId}:${b.roleId}`, b])).values()];
+  for (const { guildId, roleId } of distinct) await db.bind.deleteMany({ where: { guildId, roleId } });
+  return distinct;
+}
+
+/** Which of these servers have any bind. */
+export async function serversWithBinds(db: Database, guildIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.bind.findMany({ where: { guildId: { in: [...guildIds] } }, distinct: ['guildId'], select: { guildId: true } });
+  return new Set(rows.map((row) => row.guildId));
+}
