@@ -65,16 +65,23 @@ function fromBulk(bulk: ReadonlyMap<string, Set<string>>, discordUserId: string)
 }
 
 /**
- * A batch's roles: per server, one request for the batch's members the index places there — a
- * gateway request when there are several, a REST read when there is one (Discord lets a bot send
- * 120 gateway messages a minute but 50 REST requests a second). A server whose read fails is left
- * out, and its members are then read one by one.
+ * Servers holding at least this many of a batch's members are read with one gateway request; the
+ * others member by member over REST. Discord lets a bot send 120 gateway messages a minute but 50
+ * REST requests a second, so a gateway request pays only when it replaces many REST reads; either
+ * way a member is read at most once per server, so reads per cycle never exceed memberships.
+ */
+export const GATEWAY_MIN = 10;
+
+/**
+ * A batch's roles, read in bulk where the index places enough of its members in one server: one
+ * gateway request per such server. A server whose read fails is left out, and its members are then
+ * read one by one.
  */
 export async function readBatchRoles(deps: PresenceDeps, membersByServer: ReadonlyMap<string, string[]>): Promise<Map<string, Map<string, Set<string>>>> {
   const known = new Map<string, Map<string, Set<string>>>();
   for (const [guildId, ids] of membersByServer) {
     const server = deps.discord.server(guildId);
-    if (!server || ids.length < 2) continue;
+    if (!server || ids.length < GATEWAY_MIN) continue;
     try {
       const roles = await server.readMembers(ids);
       known.set(guildId, roles);

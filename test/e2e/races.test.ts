@@ -90,6 +90,11 @@ describe('a cycle reads each member\'s link inside that member\'s lock', () => {
     };
   }
   const inventoryRequests = (robloxUserId: string) => world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === robloxUserId).length;
+  // A linked bystander: the cycle asking Roblox about them shows its batch is under way.
+  beforeAll(async () => {
+    world.roblox.addUser({ id: '6012', name: 'Bystander', items: [] });
+    await verifyByProfile(world, world.guild.id, newMember(world, world.guild.id, 'bystander'), '6012');
+  });
 
   /**
    * The member's /update waits on Roblox, holding their lock; a cycle starts and its batch queues
@@ -101,9 +106,9 @@ describe('a cycle reads each member\'s link inside that member\'s lock', () => {
       const held = inventoryRequests(robloxUserId);
       const update = world.discord.sendCommand(world.guild.id, member, 'update');
       await until(() => inventoryRequests(robloxUserId) > held, "the /update's Roblox request to arrive");
-      const bulkReads = world.discord.memberRequests.length;
+      const asked = inventoryRequests('6012');
       const run = world.bot!.runs.runAll('race');
-      await until(() => world.discord.memberRequests.length > bulkReads, "the cycle's batch to be under way");
+      await until(() => inventoryRequests('6012') > asked, "the cycle's batch to be under way");
       await change();
       const afterChange = { requests: inventoryRequests(robloxUserId), writes: world.discord.roleWrites.length };
       release();
@@ -118,7 +123,6 @@ describe('a cycle reads each member\'s link inside that member\'s lock', () => {
     world.roblox.addUser({ id: '6010', name: 'Unlinker', items: [{ kind: 'gamepass', id: '1001' }] });
     const member = newMember(world, world.guild.id, 'unlinker');
     await verifyByProfile(world, world.guild.id, member, '6010');
-    newMember(world, world.guild.id, 'bystander'); // so the batch reads the server in bulk
     let unlink: ReturnType<typeof world.discord.sendCommand> | undefined;
     const after = await interleave('6010', member, async () => {
       unlink = world.discord.sendCommand(world.guild.id, member, 'unlink');
