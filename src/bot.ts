@@ -53,6 +53,8 @@ export interface Bot {
   client: Client;
   db: Database;
   runs: SyncRuns;
+  /** Settles once the membership index's pending reconciliations are done. */
+  indexReady(): Promise<void>;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
   stop(): Promise<void>;
@@ -165,6 +167,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     client,
     db,
     runs,
+    indexReady: index.settled,
     httpPort: web?.port,
     async stop() {
       await task.stop();
