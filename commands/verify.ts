@@ -1,5 +1,6 @@
 import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
+import { refreshRobloxName } from '../src/database/links';
 import { onLinked } from '../src/linked';
 import { replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
 import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
@@ -51,6 +52,7 @@ export const verify: SlashCommand = {
     }
     const account = await findRobloxAccount(services.roblox, input);
     if (!account.ok) throw new UserError(account.error);
+    await refreshRobloxName(services.db, account.value.id, account.value.name);
     const existing = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
     if (existing?.robloxUserId === account.value.id) {
       throw new UserError(`You are already linked to **${account.value.name}**. Run \`/update\` to refresh your roles.`);
