@@ -5,7 +5,7 @@
 
 import { type Bind, boundItems } from '../bindings';
 import type { Clock } from '../clock';
-import { bindsByServer } from '../database/binds';
+import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
 import { currentLink } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
@@ -89,9 +89,12 @@ export function createMemberSync(deps: SyncDeps): MemberSync {
 type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
 
 async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
-  const [index, bindsByGuild] = await timeDatabase(deps.stats, () => Promise.all([serversOf(deps.db, ids), bindsByServer(deps.db, deps.discord.serverIds())]));
+  const index = await timeDatabase(deps.stats, () => serversOf(deps.db, ids));
+  const named = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])]]));
+  // Only the binds of the batch's own servers: the work follows the members, not the bot's size.
+  const bindsByGuild = await timeDatabase(deps.stats, () => bindsOfServers(deps.db, [...new Set([...named.values()].flat())]));
   // Each member is read only in the servers the index names that have binds.
-  const serversFor = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])].filter((g) => bindsByGuild.has(g))]));
+  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => bindsByGuild.has(g))]));
   const known: KnownRoles = options.readInBulk ? await readBatchRoles(deps, membersByServer(serversFor)) : new Map();
 
   const checked: Checked[] = [];
