@@ -6,6 +6,7 @@ import type { Config } from '../src/config';
 import { createLogger } from '../src/log';
 
 const { config, windowMs, discordGlobalPerSecond } = JSON.parse(process.argv[2]!) as { config: Config; windowMs: number; discordGlobalPerSecond: number };
+const scale = windowMs / 60_000;
 const stats = { planMs: 0, dbMs: 0 };
 let peakRss = 0;
 const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
@@ -15,8 +16,11 @@ const bot = await startBot(config, {
   log: createLogger('warn', { write: (line: string) => void process.stderr.write(line) }),
   robloxWindowMs: windowMs,
   discordRest: { globalRequestsPerSecond: discordGlobalPerSecond },
+  // The membership index's paging, scaled with time like the rate limits.
+  reconcilePageMs: 100 * scale,
   stats,
 });
+await bot.indexReady();
 global.gc?.();
 process.send!({ ready: true, idleRssMb: process.memoryUsage().rss / 2 ** 20 });
 

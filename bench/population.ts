@@ -20,6 +20,10 @@ export interface Population {
   latencyMs: number;
   perWindow: number;
   windowMs: number;
+  /** Each member in 1 to 3 servers chosen at random (instead of the three servers' fixed shares). */
+  spread?: boolean;
+  /** Members in the servers but not linked, for the benchmark to /verify. */
+  unlinked?: number;
 }
 
 const KEY = 'bench-roblox-key';
@@ -46,18 +50,27 @@ export async function buildWorld(p: Population) {
   });
 
   const links: { discordUserId: string; robloxUserId: string; robloxUsername: string }[] = [];
-  for (let m = 0; m < p.members; m++) {
+  const toVerify: { discordUserId: string; robloxUserId: string; servers: string[] }[] = [];
+  const spreadOver = () => {
+    const count = Math.min(servers.length, 1 + Math.floor(random() * 3));
+    const chosen = new Set<number>();
+    while (chosen.size < count) chosen.add(Math.floor(random() * servers.length));
+    return [...chosen].map((s) => servers[s]!);
+  };
+  for (let m = 0; m < p.members + (p.unlinked ?? 0); m++) {
     const discordUserId = discord.addUser(`m${m}`);
     const robloxUserId = String(1_000_000 + m);
     const items = pool.filter(() => random() < p.ownership);
     roblox.addUser({ id: robloxUserId, name: `Bench${m}`, items });
     const owned = new Set(items.map((i) => `${i.kind}:${i.id}`));
-    const joined = servers.filter((_, s) => random() < (MEMBERSHIP[s] ?? 0.3));
-    for (const { guild, binds } of joined.length > 0 ? joined : [servers[0]!]) {
+    const joined = p.spread ? spreadOver() : servers.filter((_, s) => random() < (MEMBERSHIP[s] ?? 0.3));
+    const homes = joined.length > 0 ? joined : [servers[0]!];
+    for (const { guild, binds } of homes) {
       const roles = p.preassigned ? binds.filter((b) => owned.has(`${b.item.kind}:${b.item.id}`)).map((b) => b.roleId) : [];
       guild.members.set(discordUserId, { roles, joinedAt: new Date().toISOString() });
     }
-    links.push({ discordUserId, robloxUserId, robloxUsername: `Bench${m}` });
+    if (m < p.members) links.push({ discordUserId, robloxUserId, robloxUsername: `Bench${m}` });
+    else toVerify.push({ discordUserId, robloxUserId, servers: homes.map((h) => h.guild.id) });
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
@@ -82,5 +95,5 @@ export async function buildWorld(p: Population) {
     robloxUsersApiBaseUrl: roblox.url,
     logLevel: 'warn',
   };
-  return { discord, roblox, config, dir, servers, links };
+  return { discord, roblox, config, dir, servers, links, toVerify };
 }

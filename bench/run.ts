@@ -20,6 +20,9 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '3000' },
     large: { type: 'string', default: '100000' },
     'naive-sample': { type: 'string', default: '300' },
+    /** Comma-separated server counts: members spread over 1 to 3 servers each; Discord member reads measured. */
+    servers: { type: 'string', default: '' },
+    'verify-sample': { type: 'string', default: '20' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -34,9 +37,13 @@ interface Cycle {
   inventory: number;
   own429: number;
   writes: number;
+  /** Discord member reads: REST Get Guild Member plus gateway member requests. */
+  memberReads: number;
 }
 
-async function measure(p: Population, cycles: number): Promise<{ cycles: Cycle[]; idleRssMb: number; naive?: { requestsPerMember: number; projectedMs: number } }> {
+type World = Awaited<ReturnType<typeof buildWorld>>;
+
+async function measure<T>(p: Population, cycles: number, afterCycles?: (world: World) => Promise<T>): Promise<{ cycles: Cycle[]; idleRssMb: number; naive?: { requestsPerMember: number; projectedMs: number }; after?: T; memberships: number }> {
   const built = Date.now();
   const world = await buildWorld(p);
   console.error(`  built ${p.members} members in ${((Date.now() - built) / 1000).toFixed(1)} s`);
@@ -50,7 +57,7 @@ async function measure(p: Population, cycles: number): Promise<{ cycles: Cycle[]
   const { idleRssMb } = (await next()) as { idleRssMb: number };
   const results: Cycle[] = [];
   for (let c = 0; c < cycles; c++) {
-    const before = { inventory: world.roblox.count('inventory'), e429: world.roblox.count('inventory', 429), writes: world.discord.roleWrites.length };
+    const before = { inventory: world.roblox.count('inventory'), e429: world.roblox.count('inventory', 429), writes: world.discord.roleWrites.length, reads: world.discord.memberReads.total() };
     child.send({ cycle: true });
     const figures = (await next()) as unknown as Omit<Cycle, 'inventory' | 'own429' | 'writes'>;
     results.push({
@@ -58,25 +65,29 @@ async function measure(p: Population, cycles: number): Promise<{ cycles: Cycle[]
       inventory: world.roblox.count('inventory') - before.inventory,
       own429: world.roblox.count('inventory', 429) - before.e429,
       writes: world.discord.roleWrites.length - before.writes,
+      memberReads: world.discord.memberReads.total() - before.reads,
     });
     console.error(`  cycle ${c + 1}: ${(figures.ms / 1000).toFixed(1)} s`);
   }
+  const after = await afterCycles?.(world);
   child.send({ stop: true });
   await new Promise((resolve) => child.once('exit', resolve));
 
   let naive: { requestsPerMember: number; projectedMs: number } | undefined;
   const sample = Math.min(num('naive-sample'), p.members);
-  if (p.latencyMs > 0 && sample > 0) {
+  if (p.latencyMs > 0 && sample > 0 && !p.spread) {
     await new Promise((r) => setTimeout(r, p.windowMs)); // let the fake's window empty
     naive = await measureNaive(world, p, sample);
   }
+  const linked = new Set(world.links.map((l) => l.discordUserId));
+  const memberships = world.servers.reduce((n, { guild }) => n + [...guild.members.keys()].filter((id) => linked.has(id)).length, 0);
   await Promise.all([world.discord.close(), world.roblox.close()]);
   rmSync(world.dir, { recursive: true, force: true });
-  return { cycles: results, idleRssMb, naive };
+  return { cycles: results, idleRssMb, naive, after, memberships };
 }
 
 /** What most bots do: one inventory request per bind, one member per (scaled) second. */
-async function measureNaive(world: Awaited<ReturnType<typeof buildWorld>>, p: Population, sample: number) {
+async function measureNaive(world: World, p: Population, sample: number) {
   const api = createRobloxApi({ apiBaseUrl: world.config.robloxApiBaseUrl, usersBaseUrl: world.config.robloxUsersApiBaseUrl, apiKey: world.config.robloxApiKey, inventoryPerMinute: p.perWindow, windowMs: p.windowMs });
   const pacingMs = (1_000 * p.windowMs) / 60_000;
   const before = world.roblox.count('inventory');
@@ -113,6 +124,11 @@ const base: Population = {
 };
 const scale = 60_000 / base.windowMs;
 const minutes = (ms: number) => `${((ms * scale) / 60_000).toFixed(1)} min`;
+
+if (args.servers) {
+  await measureServers(args.servers.split(',').map(Number));
+  process.exit(0);
+}
 
 console.error(`time-scaled run: ${base.members} members, ${base.perWindow} requests per ${base.windowMs} ms (×${scale.toFixed(0)}), ${base.latencyMs} ms latency`);
 const main = await measure(base, 2);
@@ -160,3 +176,45 @@ if (args.write) {
   );
 }
 process.exit(0);
+
+/** Member reads per /verify: the profile-code proof, run as a member would, reads counted around the button press. */
+async function verifyReads(world: World): Promise<{ reads: number; servers: number }[]> {
+  const guildId = (servers: string[]) => servers[0]!;
+  const sample = world.toVerify.slice(0, num('verify-sample'));
+  const results: { reads: number; servers: number }[] = [];
+  for (const member of sample) {
+    const started = world.discord.sendCommand(guildId(member.servers), member.discordUserId, 'verify', [{ type: 3, name: 'username', value: member.robloxUserId }]);
+    const code = (await world.discord.answer(started, 60_000)).match(/```(.+?)```/)?.[1];
+    if (!code) throw new Error('the bench /verify got no code');
+    world.roblox.users.get(member.robloxUserId)!.about = code;
+    const customId = ((started.message?.components ?? []) as { components?: { custom_id?: string }[] }[]).flatMap((r) => r.components ?? []).find((c) => c.custom_id)!.custom_id!;
+    const before = world.discord.memberReads.total();
+    await world.discord.answer(world.discord.clickButton(started, member.discordUserId, customId), 60_000);
+    results.push({ reads: world.discord.memberReads.total() - before, servers: member.servers.length });
+  }
+  return results;
+}
+
+/** The same population over 1, 100, 1,000 servers: what each /verify and each cycle asks of Discord. */
+async function measureServers(counts: number[]): Promise<void> {
+  const rows = [
+    '| servers | member reads per /verify (goal ≤ servers the member is in + 1) | member reads per cycle (goal ≤ memberships) | reads per member per cycle | cycle time, real-time equivalent (ideal: Roblox budget) |',
+    '|---|---|---|---|---|',
+  ];
+  for (const servers of counts) {
+    const p: Population = { ...base, servers, bindsPerServer: 3, spread: true, unlinked: num('verify-sample') };
+    console.error(`servers run: ${servers} server(s), ${p.members} members in 1-3 each`);
+    const run = await measure(p, 2, verifyReads);
+    const verifies = run.after ?? [];
+    const worst = verifies.reduce((w, v) => Math.max(w, v.reads - v.servers), -Infinity);
+    const mean = verifies.reduce((n, v) => n + v.reads, 0) / Math.max(1, verifies.length);
+    const meanServers = verifies.reduce((n, v) => n + v.servers, 0) / Math.max(1, verifies.length);
+    const [first, second] = run.cycles as [Cycle, Cycle];
+    const ideal = (p.members / p.perWindow) * p.windowMs;
+    rows.push(
+      `| ${servers.toLocaleString('en')} | ${mean.toFixed(2)} (members in ${meanServers.toFixed(2)} servers on average; worst: servers + ${worst}) | ${first.memberReads} / ${second.memberReads} for ${run.memberships} memberships (first / steady cycle) | ${(first.memberReads / p.members).toFixed(2)} / ${(second.memberReads / p.members).toFixed(2)} | ${minutes(first.ms)} / ${minutes(second.ms)}, ideal ${minutes(ideal)} (${((ideal / first.ms) * 100).toFixed(0)} % / ${((ideal / second.ms) * 100).toFixed(0)} % of ideal speed) |`,
+    );
+  }
+  console.log(`npm run bench -- --members ${base.members} --latency ${base.latencyMs} --rate ${base.perWindow} --window ${base.windowMs} --servers ${counts.join(',')}`);
+  console.log(rows.join('\n'));
+}

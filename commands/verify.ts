@@ -1,6 +1,8 @@
 import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
-import { describeLink, replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
+import { refreshRobloxName } from '../src/database/links';
+import { onLinked } from '../src/linked';
+import { replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
 import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
 
 export const verify: SlashCommand = {
@@ -50,6 +52,7 @@ export const verify: SlashCommand = {
     }
     const account = await findRobloxAccount(services.roblox, input);
     if (!account.ok) throw new UserError(account.error);
+    await refreshRobloxName(services.db, account.value.id, account.value.name);
     const existing = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
     if (existing?.robloxUserId === account.value.id) {
       throw new UserError(`You are already linked to **${account.value.name}**. Run \`/update\` to refresh your roles.`);
@@ -82,13 +85,7 @@ export const verify: SlashCommand = {
         await interaction.editReply({ content: confirmation.error, ...(confirmation.retry ? {} : { components: [] }) });
         return;
       }
-      services.log.info({ discordUserId: interaction.user.id, robloxUserId: confirmation.robloxUserId, movedFrom: confirmation.previousHolder }, 'account linked');
-      await services.serverLog.post(interaction.guildId, [describeLink(interaction.user.id, confirmation.robloxUsername, confirmation.robloxUserId, 'a profile code', confirmation.previousHolder)]);
-      if (confirmation.previousHolder) {
-        // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
-        services.sync.one(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
-      }
-      const result = await services.sync.one(interaction.user.id, { priority: true });
+      const result = await onLinked(services, { discordUserId: interaction.user.id, guildId: interaction.guildId, robloxUserId: confirmation.robloxUserId, robloxUsername: confirmation.robloxUsername, proof: 'a profile code', previousHolder: confirmation.previousHolder });
       const here = result.servers.find((s) => s.guildId === interaction.guildId);
       await interaction.editReply({
         ...replyEmbed(`Linked to ${confirmation.robloxUsername}`, [`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)], 'good'),

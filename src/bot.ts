@@ -20,6 +20,11 @@ import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
 import { createRobloxApi } from './roblox/api';
 import type { RobloxHttpOptions } from './roblox/http';
+import { findOpenRun } from './database/syncruns';
+import { handleEvents } from './events';
+import { createHousekeeping } from './housekeeping';
+import { createMemberIndex } from './memberindex';
+import { queueDepth } from './sync/cycle';
 import { createMemberSync } from './sync/members';
 import type { SyncStats } from './sync/stats';
 import { createSyncRuns, type SyncRuns } from './sync/runs';
@@ -37,12 +42,19 @@ export interface BotOptions {
   discordRest?: Partial<RESTOptions>;
   /** Benchmarks: collects the sync's database and planner time. */
   stats?: SyncStats;
+  /** Pause between pages of member-list reconciliation; benchmarks scale it with time. */
+  reconcilePageMs?: number;
 }
+
+/** One page (1,000 members) of reconciliation every 100 ms: a fifth of Discord's 50 requests a second. */
+const RECONCILE_PAGE_MS = 100;
 
 export interface Bot {
   client: Client;
   db: Database;
   runs: SyncRuns;
+  /** Settles once the membership index's pending reconciliations are done. */
+  indexReady(): Promise<void>;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
   stop(): Promise<void>;
@@ -62,9 +74,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   await migrateDatabase(config.databaseUrl);
   const db = openDatabase(config.databaseUrl);
 
-  // Queue depth is asked of the runs, which exist only further down; a scrape comes later anyway.
-  let runsForMetrics: SyncRuns | undefined;
-  const metrics = createMetrics(async () => (await runsForMetrics?.queueDepth()) ?? 0);
+  const metrics = createMetrics(() => queueDepth(db));
   const roblox = createRobloxApi({
     apiBaseUrl: config.robloxApiBaseUrl,
     usersBaseUrl: config.robloxUsersApiBaseUrl,
@@ -84,7 +94,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       }
     },
   });
-  // Server Members is needed for join-time sync and for /sync to list a server's members.
+  // Server Members is needed for the membership index: joins, leaves and servers' member lists.
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
     partials: [Partials.GuildMember],
@@ -106,35 +116,22 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   };
   const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });
   const sync = createMemberSync({ db, roblox, discord, log, clock, grants, metrics, stats: options.stats });
-  const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog, stats: options.stats });
-  runsForMetrics = runs;
+  const index = createMemberIndex({ db, discord, log, clock, pageIntervalMs: options.reconcilePageMs ?? RECONCILE_PAGE_MS });
+  const housekeeping = createHousekeeping({ db, discord, index, serverLog, log, clock });
+  const runs = createSyncRuns({ db, log, clock, sync, metrics, serverLog, indexReady: index.settled, stats: options.stats });
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
   const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
-  client.on(Events.GuildMemberAdd, (member) => {
-    void (async () => {
-      if (!(await db.link.findUnique({ where: { discordUserId: member.id } }))) return;
-      const result = await sync.one(member.id, { priority: true });
-      log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, 'synced a linked member on join');
-    })().catch((error) => log.error({ err: error, discordUserId: member.id }, 'join-time sync failed'));
-  });
-  // A deleted role's binds can never be satisfied again: they go, and the staff are told.
-  client.on(Events.GuildRoleDelete, (role) => {
-    void (async () => {
-      const removed = await db.bind.deleteMany({ where: { guildId: role.guild.id, roleId: role.id } });
-      if (removed.count === 0) return;
-      log.warn({ guildId: role.guild.id, roleId: role.id, binds: removed.count }, 'a bound role was deleted; its binds were removed');
-      await serverLog.post(role.guild.id, [`⚠️ The bound role @${role.name} was deleted, so its ${removed.count} bind(s) were removed.`]);
-    })().catch((error: unknown) => log.error({ err: error, roleId: role.id }, 'could not remove the binds of a deleted role'));
-  });
+  handleEvents(client, { db, log, sync, index, serverLog, housekeeping });
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord client error'));
   client.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope }, 'discord rate limit'));
 
   let web: WebServer | undefined;
   const stopAll = async () => {
     await web?.close();
+    await index.stop();
     await runs.stop();
     await client.destroy();
     await db.$disconnect();
@@ -151,23 +148,26 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     await login(client, config.discordToken);
     log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
     if (await ensureCommandsRegistered(client.application!, COMMANDS.map((c) => c.definition))) log.info('slash commands registered');
+    await housekeeping.atStart();
   } catch (error) {
     await stopAll();
     throw error;
   }
 
-  const tick = async (trigger: string) => {
-    await db.verification.deleteMany({ where: { expiresAt: { lt: new Date(clock.now()) } } });
-    await runs.runAll(trigger);
+  // A tick arriving mid-cycle is not dropped: runAll queues the next cycle to start right after.
+  const tick = (trigger: string) => {
+    housekeeping.onTick().catch((error: unknown) => log.error({ err: error }, 'housekeeping failed'));
+    runs.runAll(trigger).catch((error: unknown) => log.error({ err: error }, `${trigger} sync failed`));
   };
-  const task = schedule(config.syncCron, () => tick('schedule').catch((error) => log.error({ err: error }, 'scheduled sync failed')), { noOverlap: true, name: 'sync' });
+  const task = schedule(config.syncCron, () => tick('schedule'), { name: 'sync' });
   // A run cut short by a restart is finished now rather than at the next tick.
-  if (await db.syncRun.findFirst({ where: { finishedAt: null } })) void tick('resume').catch((error) => log.error({ err: error }, 'resumed sync failed'));
+  if (await findOpenRun(db)) tick('resume');
 
   return {
     client,
     db,
     runs,
+    indexReady: index.settled,
     httpPort: web?.port,
     async stop() {
       await task.stop();

@@ -1,5 +1,5 @@
 import { type Bind, isBindKind } from '../bindings';
-import type { Database } from './client';
+import { among, type Database } from './client';
 
 /** The binds of each listed server that has any, in a stable order. */
 export async function bindsByServer(db: Database, guildIds: readonly string[]): Promise<Map<string, Bind[]>> {
@@ -13,4 +13,36 @@ export async function bindsByServer(db: Database, guildIds: readonly string[]): 
     else byServer.set(row.guildId, [bind]);
   }
   return byServer;
+}
+
+/** The binds of a deleted role go: they can never be satisfied again. Returns how many. */
+export async function deleteBindsOfRole(db: Database, guildId: string, roleId: string): Promise<number> {
+  return (await db.bind.deleteMany({ where: { guildId, roleId } })).count;
+}
+
+/**
+ * `bindsByServer` for any number of servers. Prisma binds an `in` list as a parameter per id, and
+ * the SQLite adapter refuses past 999; a batch's members can be in thousands of servers between them.
+ */
+export async function bindsOfServers(db: Database, guildIds: readonly string[]): Promise<Map<string, Bind[]>> {
+  const merged = new Map<string, Bind[]>();
+  for (let i = 0; i < guildIds.length; i += 500) {
+    for (const [guildId, binds] of await bindsByServer(db, guildIds.slice(i, i + 500))) merged.set(guildId, binds);
+  }
+  return merged;
+}
+
+/** Binds of roles a server no longer has (deleted while the bot was offline), by server. */
+export async function deleteBindsOfMissingRoles(db: Database, rolesByServer: ReadonlyMap<string, ReadonlySet<string>>): Promise<{ guildId: string; roleId: string }[]> {
+  const bound = await db.$queryRaw<{ guildId: string; roleId: string }[]>`
+    SELECT DISTINCT "guildId", "roleId" FROM "Bind" WHERE ${among('guildId', [...rolesByServer.keys()])}`;
+  const gone = bound.filter((b) => !rolesByServer.get(b.guildId)?.has(b.roleId));
+  for (const { guildId, roleId } of gone) await db.bind.deleteMany({ where: { guildId, roleId } });
+  return gone;
+}
+
+/** Which of these servers have any bind. */
+export async function serversWithBinds(db: Database, guildIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.$queryRaw<{ guildId: string }[]>`SELECT DISTINCT "guildId" FROM "Bind" WHERE ${among('guildId', guildIds)}`;
+  return new Set(rows.map((row) => row.guildId));
 }

@@ -1,4 +1,4 @@
-import type { Database } from './client';
+import { among, type Database } from './client';
 
 type Tx = Pick<Database, 'link' | 'oAuthGrant'>;
 
@@ -19,4 +19,47 @@ export async function saveLink(tx: Tx, link: { discordUserId: string; robloxUser
   const data = { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername, method: link.method, linkedAt: link.at, checkedAt: null };
   await tx.link.upsert({ where: { discordUserId: link.discordUserId }, create: { discordUserId: link.discordUserId, ...data }, update: data });
   return previous?.discordUserId;
+}
+
+export interface LinkedAccount {
+  robloxUserId: string;
+  robloxUsername: string;
+}
+
+/** The member's link now; read inside the member's lock, so a link changed meanwhile is never used. */
+export async function currentLink(db: Database, discordUserId: string): Promise<LinkedAccount | undefined> {
+  const [row] = await db.$queryRaw<LinkedAccount[]>`SELECT "robloxUserId", "robloxUsername" FROM "Link" WHERE "discordUserId" = ${discordUserId}`;
+  return row;
+}
+
+/** Which of these members are linked to which account right now (checked again as a batch is recorded). */
+export async function linksAmong(db: Pick<Database, '$queryRaw'>, discordUserIds: readonly string[]): Promise<Map<string, string>> {
+  if (discordUserIds.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ discordUserId: string; robloxUserId: string }[]>`
+    SELECT "discordUserId", "robloxUserId" FROM "Link" WHERE ${among('discordUserId', discordUserIds)}`;
+  return new Map(rows.map((row) => [row.discordUserId, row.robloxUserId]));
+}
+
+export async function markChecked(db: Pick<Database, '$executeRaw'>, discordUserIds: readonly string[], at: Date): Promise<void> {
+  if (discordUserIds.length === 0) return;
+  await db.$executeRaw`UPDATE "Link" SET "checkedAt" = ${at} WHERE ${among('discordUserId', discordUserIds)}`;
+}
+
+/** Up to `limit` links a cycle begun at `startedAt` has still to check, stalest first. */
+export async function stalestUnchecked(db: Database, startedAt: Date, limit: number): Promise<string[]> {
+  // SQLite sorts NULL (never checked) first on its own, in the (checkedAt, linkedAt) index's order.
+  const rows = await db.$queryRaw<{ discordUserId: string }[]>`
+    SELECT "discordUserId" FROM "Link" WHERE "checkedAt" IS NULL OR "checkedAt" < ${startedAt}
+    ORDER BY "checkedAt", "linkedAt" LIMIT ${limit}`;
+  return rows.map((row) => row.discordUserId);
+}
+
+export async function countUnchecked(db: Database, startedAt: Date): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: bigint | number }[]>`SELECT COUNT(*) AS "n" FROM "Link" WHERE "checkedAt" IS NULL OR "checkedAt" < ${startedAt}`;
+  return Number(row?.n ?? 0);
+}
+
+/** Roblox said the account is now called `name`: a rename shows in /check and audit reasons from now on. */
+export async function refreshRobloxName(db: Pick<Database, '$executeRaw'>, robloxUserId: string, name: string): Promise<void> {
+  await db.$executeRaw`UPDATE "Link" SET "robloxUsername" = ${name} WHERE "robloxUserId" = ${robloxUserId} AND "robloxUsername" <> ${name}`;
 }

@@ -20,11 +20,14 @@ export interface Server {
   setRole(userId: string, roleId: string, change: 'add' | 'remove', reason: string): Promise<WriteResult>;
   /** Roles of up to 100 members in one gateway request; members not in the server are absent. */
   readMembers(userIds: readonly string[]): Promise<Map<string, Set<string>>>;
-  /** Every member's id; needs the Server Members intent. */
-  memberIds(): Promise<string[]>;
+  /** One page of member ids in id order, after `after` (REST List Guild Members; needs the Server Members intent). */
+  listMembers(after: string, limit: number): Promise<string[]>;
+  /** Ids of the server's roles as the bot sees them now. */
+  roleIds(): Set<string>;
 }
 
 export interface DiscordSide {
+  /** Every server the bot is in, available or not. */
   serverIds(): string[];
   server(guildId: string): Server | undefined;
 }
@@ -33,9 +36,10 @@ export function discordSide(client: Client): DiscordSide {
   const refusals = refusalMemory(client);
   return {
     serverIds: () => [...client.guilds.cache.keys()],
+    // An unavailable server (an outage) has no roles or members to go by: nothing is done there.
     server: (guildId) => {
       const guild = client.guilds.cache.get(guildId);
-      return guild ? serverOf(guild, refusals) : undefined;
+      return guild?.available ? serverOf(guild, refusals) : undefined;
     },
   };
 }
@@ -106,10 +110,12 @@ function serverOf(guild: Guild, refusals: Refusals): Server {
       const members = await guild.members.fetch({ user: [...userIds], time: 120_000 });
       return new Map(members.map((member) => [member.id, new Set(member.roles.cache.keys())]));
     },
-    async memberIds() {
-      const members = await guild.members.fetch({ time: 60_000 });
+    async listMembers(after, limit) {
+      // Not cached: a page is read, written to the index and dropped, so memory stays one page.
+      const members = await guild.members.list({ after, limit, cache: false });
       return [...members.keys()];
     },
+    roleIds: () => new Set(guild.roles.cache.keys()),
   };
 }
 

@@ -26,6 +26,21 @@ const REFRESH_FAILED = "the member's Roblox sign-in could not be refreshed just 
 /** Per-token quota of List Inventory Items. */
 const TOKEN_REQUESTS_PER_MINUTE = 20;
 
+/**
+ * Access tokens and budgets kept in memory, most recently used last. A cycle uses each member's
+ * once, so past this many the least recently used go (a later use refreshes the token): memory
+ * stays bounded however many members sign in.
+ */
+export const MAX_MEMBERS_IN_MEMORY = 5_000;
+
+/** Sets `key` as the most recently used entry, dropping the least recently used past the bound. */
+function touch<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_MEMBERS_IN_MEMORY) map.delete(map.keys().next().value as K);
+  return value;
+}
+
 export interface Grants {
   /** How to read this member's inventory; `robloxUserId` is their link's, which a consent must match. */
   access(discordUserId: string, robloxUserId: string): Promise<MemberAccess>;
@@ -52,13 +67,11 @@ export function createGrants(deps: GrantDeps): Grants {
   const budgets = new Map<string, RateBudget>();
   const refreshing = new Map<string, Promise<MemberAccess>>();
 
-  const budgetFor = (discordUserId: string) => {
-    let budget = budgets.get(discordUserId);
-    if (!budget) budgets.set(discordUserId, (budget = new RateBudget(TOKEN_REQUESTS_PER_MINUTE, deps.windowMs ?? 60_000, clock)));
-    return budget;
-  };
+  const budgetFor = (discordUserId: string) =>
+    touch(budgets, discordUserId, budgets.get(discordUserId) ?? new RateBudget(TOKEN_REQUESTS_PER_MINUTE, deps.windowMs ?? 60_000, clock));
 
-  const remember = (discordUserId: string, robloxUserId: string, tokens: Tokens) => cached.set(discordUserId, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, scopes: tokens.scopes, robloxUserId });
+  const remember = (discordUserId: string, robloxUserId: string, tokens: Tokens) =>
+    touch(cached, discordUserId, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, scopes: tokens.scopes, robloxUserId });
 
   async function refresh(discordUserId: string, robloxUserId: string): Promise<MemberAccess> {
     const grant = await db.oAuthGrant.findUnique({ where: { discordUserId } });
@@ -98,7 +111,8 @@ export function createGrants(deps: GrantDeps): Grants {
     async access(discordUserId, robloxUserId) {
       const hit = cached.get(discordUserId);
       // A token is for one Roblox account: after a relink to another, it is not used for the new one.
-      if (hit && hit.expiresAt > clock.now() && hit.robloxUserId === robloxUserId) return tokenAccess(discordUserId, hit.accessToken, hit.scopes);
+      if (hit && hit.expiresAt > clock.now() && hit.robloxUserId === robloxUserId) return tokenAccess(discordUserId, touch(cached, discordUserId, hit).accessToken, hit.scopes);
+      if (hit) cached.delete(discordUserId); // expired or for another account: never used again
       let pending = refreshing.get(discordUserId);
       if (!pending) {
         pending = refresh(discordUserId, robloxUserId).finally(() => refreshing.delete(discordUserId));

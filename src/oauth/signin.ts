@@ -9,7 +9,7 @@ import type { Database } from '../database/client';
 import { saveLink } from '../database/links';
 import { type DiscordOAuth, discordAuthorizeUrl, discordUserFromCode } from '../discord/identity';
 import type { ServerLog } from '../discord/serverlog';
-import { describeLink } from '../reports';
+import { onLinked } from '../linked';
 import type { Logger } from '../log';
 import type { RobloxApi } from '../roblox/api';
 import type { FailureKind } from '../roblox/http';
@@ -110,10 +110,8 @@ export function createSignIns(deps: SignInDeps): SignIns {
       await deps.grants.store(tx, row.discordUserId, account.value.id, tokens.value);
       return holder;
     });
-    deps.log.info({ discordUserId: row.discordUserId, robloxUserId: account.value.id, movedFrom: previousHolder, method: 'oauth' }, 'account linked');
-    await deps.serverLog.post(row.guildId, [describeLink(row.discordUserId, account.value.name, account.value.id, 'Sign in with Roblox', previousHolder)]);
-    if (previousHolder) deps.sync.one(previousHolder).catch((error: unknown) => deps.log.error({ err: error }, 'sync of the previous link holder failed'));
-    const sync = await deps.sync.one(row.discordUserId, { priority: true }).catch((error: unknown) => {
+    const linked = { discordUserId: row.discordUserId, guildId: row.guildId, robloxUserId: account.value.id, robloxUsername: account.value.name, proof: 'Sign in with Roblox', previousHolder };
+    const sync = await onLinked(deps, linked).catch((error: unknown) => {
       deps.log.error({ err: error }, 'sync after sign-in failed; the next run will do it');
       return undefined;
     });

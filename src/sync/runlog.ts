@@ -2,6 +2,7 @@
 // (never one per member). Bounded: past a few dozen lines only the counts grow.
 
 import type { ServerLog } from '../discord/serverlog';
+import type { Logger } from '../log';
 import { roleMention, userMention } from '../reports';
 import type { MemberResult } from './members';
 
@@ -14,6 +15,8 @@ interface ServerChanges {
   unlisted: number;
   problems: Set<string>;
 }
+
+export type RunLog = ReturnType<typeof createRunLog>;
 
 export function createRunLog() {
   const servers = new Map<string, ServerChanges>();
@@ -33,7 +36,11 @@ export function createRunLog() {
         else entry.unlisted++;
       }
     },
-    async post(serverLog: ServerLog, what: string): Promise<void> {
+    /** Posts each server's summary; each distinct problem is logged once per server, however many members it hit. */
+    async post(serverLog: ServerLog, log: Logger, what: string): Promise<void> {
+      for (const [guildId, entry] of servers) {
+        if (entry.problems.size > 0) log.warn({ guildId, problems: [...entry.problems] }, `${what}: some role changes could not be made`);
+      }
       await Promise.all(
         [...servers].map(([guildId, entry]) =>
           serverLog.post(guildId, [

@@ -4,7 +4,10 @@ export interface SyncStats {
   dbMs: number;
 }
 
-/** Runs `work`, adding how long it took to `stats.dbMs`. Callers never overlap database work with itself. */
+/**
+ * Runs `work`, adding how long it took to `stats.dbMs`. The link reads of checks running side by
+ * side overlap, and each is counted whole, so the figure errs high, never low.
+ */
 export async function timeDatabase<T>(stats: SyncStats | undefined, work: () => Promise<T>): Promise<T> {
   if (!stats) return work();
   const started = performance.now();

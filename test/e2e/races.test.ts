@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bind, buttonId, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
 
 let world: World;
@@ -76,4 +76,80 @@ test('a bind removed during a sync stays removed, and its role is left alone aft
   await world.discord.answer(world.discord.sendCommand(world.guild.id, member, 'update'));
   expect(world.discord.roleWrites.length).toBe(writes);
   expect(world.discord.memberRoles(world.guild.id, member).sort()).toEqual([vip, extra].sort());
+});
+
+describe('a cycle reads each member\'s link inside that member\'s lock', () => {
+  /** Holds Roblox's inventory answers for one account until the test releases them. */
+  function holdInventory(robloxUserId: string) {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    world.roblox.fault = (route, userId) => (route === 'inventory' && userId === robloxUserId ? { hold: gate } : undefined);
+    return () => {
+      world.roblox.fault = undefined;
+      release();
+    };
+  }
+  const inventoryRequests = (robloxUserId: string) => world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === robloxUserId).length;
+  // A linked bystander: the cycle asking Roblox about them shows its batch is under way.
+  beforeAll(async () => {
+    world.roblox.addUser({ id: '6012', name: 'Bystander', items: [] });
+    await verifyByProfile(world, world.guild.id, newMember(world, world.guild.id, 'bystander'), '6012');
+  });
+
+  /**
+   * The member's /update waits on Roblox, holding their lock; a cycle starts and its batch queues
+   * behind that lock; then the link changes; then Roblox answers.
+   */
+  async function interleave(robloxUserId: string, member: string, change: () => Promise<void>) {
+    const release = holdInventory(robloxUserId);
+    try {
+      const held = inventoryRequests(robloxUserId);
+      const update = world.discord.sendCommand(world.guild.id, member, 'update');
+      await until(() => inventoryRequests(robloxUserId) > held, "the /update's Roblox request to arrive");
+      const asked = inventoryRequests('6012');
+      const run = world.bot!.runs.runAll('race');
+      await until(() => inventoryRequests('6012') > asked, "the cycle's batch to be under way");
+      await change();
+      const afterChange = { requests: inventoryRequests(robloxUserId), writes: world.discord.roleWrites.length };
+      release();
+      await Promise.all([run, world.discord.answer(update)]);
+      return afterChange;
+    } finally {
+      world.roblox.fault = undefined;
+    }
+  }
+
+  test('/unlink while the batch waits: the old account is not asked again, its outcomes are not written back', async () => {
+    world.roblox.addUser({ id: '6010', name: 'Unlinker', items: [{ kind: 'gamepass', id: '1001' }] });
+    const member = newMember(world, world.guild.id, 'unlinker');
+    await verifyByProfile(world, world.guild.id, member, '6010');
+    let unlink: ReturnType<typeof world.discord.sendCommand> | undefined;
+    const after = await interleave('6010', member, async () => {
+      unlink = world.discord.sendCommand(world.guild.id, member, 'unlink');
+      await until(async () => (await world.bot!.db.link.findUnique({ where: { discordUserId: member } })) === null, 'the unlink to be stored');
+    });
+    await world.discord.answer(unlink!);
+    expect(inventoryRequests('6010')).toBe(after.requests);
+    expect(await world.bot!.db.outcome.count({ where: { robloxUserId: '6010' } })).toBe(0);
+    expect(world.discord.roleWrites.slice(after.writes).filter((w) => w.userId === member && w.method === 'PUT')).toEqual([]);
+    expect(world.discord.memberRoles(world.guild.id, member)).toEqual([]);
+  });
+
+  test('the account moves to someone else while the batch waits: the old holder is not checked as its owner', async () => {
+    world.roblox.addUser({ id: '6011', name: 'Mover', items: [{ kind: 'gamepass', id: '1001' }] });
+    const [holder, taker] = [newMember(world, world.guild.id, 'holder'), newMember(world, world.guild.id, 'taker')];
+    await verifyByProfile(world, world.guild.id, holder, '6011');
+    let moved = 0;
+    const after = await interleave('6011', holder, async () => {
+      await verifyByProfile(world, world.guild.id, taker, '6011');
+      moved = inventoryRequests('6011');
+    });
+    await until(() => world.discord.memberRoles(world.guild.id, holder).length === 0, 'the previous holder to lose the role');
+    // After the move only the taker's own check asks Roblox about the account.
+    expect(inventoryRequests('6011')).toBe(moved);
+    expect(after.requests).toBe(moved);
+    const writes = world.discord.roleWrites.filter((w) => w.userId === holder).slice(-1);
+    expect(writes.map((w) => [w.method, w.reason])).toEqual([['DELETE', 'gatepass: no linked Roblox account']]);
+    expect(world.discord.memberRoles(world.guild.id, taker)).toEqual([vip]);
+  });
 });

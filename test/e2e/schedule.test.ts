@@ -60,3 +60,30 @@ test('a tick that arrives during a cycle starts the next one as soon as it ends'
   expect(await finished()).toBe(before + 2);
   expect(await world.bot!.db.syncRun.count({ where: { finishedAt: null } })).toBe(0);
 });
+
+test('with the real cron: a tick that arrives mid-cycle is not dropped, the next cycle starts when this one ends', async () => {
+  await world.bot!.stop();
+  await startTestBot(world, { syncCron: '*/4 * * * * *', robloxInventoryRateLimit: 4 }, { robloxWindowMs: 400 });
+  const db = world.bot!.db;
+  // Each tick purges expired codes: an expired code gone means a tick has fired.
+  const expiredCode = (id: string) => db.verification.create({ data: { id, discordUserId: id, robloxUserId: '1', robloxUsername: 'x', code: 'c', guildId: world.guild.id, expiresAt: new Date(0) } });
+  const ticked = async (id: string) => (await db.verification.count({ where: { id } })) === 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  world.roblox.fault = (route) => (route === 'inventory' ? { hold: gate } : undefined);
+  try {
+    const runs = () => db.syncRun.count({ where: { trigger: 'schedule' } });
+    const before = await runs();
+    await until(async () => (await runs()) > before, 'a scheduled cycle to start', 10_000);
+    await expiredCode('tick-a');
+    await until(() => ticked('tick-a'), 'a tick while the cycle is held', 10_000);
+    await expiredCode('tick-b');
+    release();
+    await until(async () => (await runs()) > before + 1, 'the next cycle', 10_000);
+    // It began before any further tick: the tick that came mid-cycle started it.
+    expect(await ticked('tick-b')).toBe(false);
+  } finally {
+    world.roblox.fault = undefined;
+    release();
+  }
+}, 60_000);

@@ -137,6 +137,17 @@ describe('/verify with a profile code', () => {
     expect(await world.bot!.db.verification.count({ where: { discordUserId: member } })).toBe(0);
   });
 
+  test('a renamed Roblox account: the stored name is refreshed when /verify next reads it', async () => {
+    world.roblox.addUser({ id: '5009', name: 'OldName', items: [] });
+    const member = newMember(world, world.guild.id, 'renamer');
+    await verifyByProfile(world, world.guild.id, member, '5009');
+    expect((await link(member))?.robloxUsername).toBe('OldName');
+    world.roblox.users.get('5009')!.name = 'NewName';
+    const again = await world.discord.answer(world.discord.sendCommand(world.guild.id, member, 'verify', [opt.string('username', '5009')]));
+    expect(again).toContain('already linked to **NewName**');
+    expect((await link(member))?.robloxUsername).toBe('NewName');
+  });
+
   test('no username: explains what to do', async () => {
     const member = newMember(world, world.guild.id, 'heidi');
     expect(await world.discord.answer(world.discord.sendCommand(world.guild.id, member, 'verify'))).toMatch(/verify username:/);

@@ -79,6 +79,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/applications/{application_id}/commands'],
   ['PUT', '/applications/{application_id}/commands'],
   ['PUT', '/applications/{application_id}/guilds/{guild_id}/commands'],
+  ['GET', '/guilds/{guild_id}/members'],
   ['GET', '/guilds/{guild_id}/members/{user_id}'],
   ['PUT', '/guilds/{guild_id}/members/{user_id}/roles/{role_id}'],
   ['DELETE', '/guilds/{guild_id}/members/{user_id}/roles/{role_id}'],
@@ -111,6 +112,11 @@ export class FakeDiscord {
   globalCommands: Record<string, unknown>[] = [];
   /** Gateway member requests (op 8) received, with how many user ids each named. */
   readonly memberRequests: { guildId: string; userIds: number }[] = [];
+  /**
+   * Member reads, the bound issue 12 sets: one per REST Get Guild Member and one per gateway op 8,
+   * whatever it names. Pages of List Guild Members (the index's reconciliation) are counted apart.
+   */
+  readonly memberReads = { rest: 0, gateway: 0, listPages: 0, total: () => this.memberReads.rest + this.memberReads.gateway };
   commandPuts = 0;
   /** Whether the application may use the privileged Server Members intent. */
   membersIntentAllowed = true;
@@ -122,6 +128,8 @@ export class FakeDiscord {
   url = '';
   private readonly sockets = new Set<{ ws: WebSocket; intents: number; seq: number }>();
   private readonly buckets = new Map<string, { start: number; used: number }>();
+  /** Guilds in an outage: their events are not delivered (Discord drops them for the bot). */
+  private readonly unavailable = new Set<string>();
   private server?: Awaited<ReturnType<typeof listen>>['server'];
   private wss?: WebSocketServer;
 
@@ -193,6 +201,24 @@ export class FakeDiscord {
   removeMember(guildId: string, userId: string): void {
     this.guild(guildId).members.delete(userId);
     this.dispatchAll('GUILD_MEMBER_REMOVE', { guild_id: guildId, user: this.userJson(userId) }, INTENT_GUILD_MEMBERS);
+  }
+
+  /** The bot is removed from the guild (kicked, or the guild deleted): GUILD_DELETE without `unavailable`. */
+  removeGuild(guildId: string): void {
+    this.guilds.delete(guildId);
+    this.dispatchAll('GUILD_DELETE', { id: guildId });
+  }
+
+  /** An outage: GUILD_DELETE with `unavailable: true`; events are lost until GUILD_CREATE brings it back. */
+  setAvailable(guildId: string, available: boolean): void {
+    const guild = this.guild(guildId);
+    if (available) {
+      this.unavailable.delete(guildId);
+      this.dispatchAll('GUILD_CREATE', this.guildCreate(guild));
+    } else {
+      this.dispatchAll('GUILD_DELETE', { id: guildId, unavailable: true });
+      this.unavailable.add(guildId);
+    }
   }
 
   memberRoles(guildId: string, userId: string): string[] {
@@ -503,7 +529,19 @@ export class FakeDiscord {
         if (template === '/applications/{application_id}/commands') this.globalCommands = commands;
         return reply(200, commands);
       }
+      case 'GET /guilds/{guild_id}/members': {
+        // Requires the Server Members intent; sorted by user id, `after` exclusive, limit 1..1000.
+        if (!this.membersIntentAllowed) return reply(403, errorBody(50001, 'Missing Access'));
+        const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+        const limit = Number(query.get('limit') ?? 1);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return reply(400, { ...errorBody(50035, 'Invalid Form Body'), errors: {} });
+        const after = BigInt(query.get('after') ?? '0');
+        this.memberReads.listPages++;
+        const ids = [...guild!.members.keys()].filter((id) => BigInt(id) > after).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)).slice(0, limit);
+        return reply(200, ids.map((id) => this.memberJson(guild!, id)));
+      }
       case 'GET /guilds/{guild_id}/members/{user_id}':
+        this.memberReads.rest++;
         if (!guild!.members.has(params.user_id!)) return reply(404, errorBody(10007, 'Unknown Member'));
         return reply(200, this.memberJson(guild!, params.user_id!));
       case 'GET /guilds/{guild_id}/roles':
@@ -654,7 +692,7 @@ export class FakeDiscord {
           shard: [0, 1],
           application: { id: this.applicationId, flags: 0 },
         });
-        for (const guild of this.guilds.values()) dispatch('GUILD_CREATE', this.guildCreate(guild));
+        for (const guild of this.guilds.values()) if (!this.unavailable.has(guild.id)) dispatch('GUILD_CREATE', this.guildCreate(guild));
         return;
       }
       if (message.op === 8) return this.requestMembers(session, message.d);
@@ -716,6 +754,7 @@ export class FakeDiscord {
     if (!guild) return;
     const wanted = Array.isArray(d.user_ids) ? (d.user_ids as string[]) : undefined;
     this.memberRequests.push({ guildId: guild.id, userIds: wanted?.length ?? 0 });
+    this.memberReads.gateway++;
     if (wanted && wanted.length > 100) this.specErrors.push(`op 8 with ${wanted.length} user_ids (at most 100)`);
     const ids = wanted ? wanted.filter((id) => guild.members.has(id)) : [...guild.members.keys()];
     const members = ids.map((id) => this.memberJson(guild, id));
@@ -733,6 +772,8 @@ export class FakeDiscord {
   }
 
   private dispatchAll(t: string, d: unknown, requiredIntent = 0): void {
+    const guildId = (d as { guild_id?: unknown }).guild_id;
+    if (typeof guildId === 'string' && this.unavailable.has(guildId)) return;
     for (const session of this.sockets) {
       if (requiredIntent && !(session.intents & requiredIntent)) continue;
       if (session.ws.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify({ op: 0, t, s: ++session.seq, d }));

@@ -31,6 +31,8 @@ export interface RobloxFault {
   /** Never answer (until the server closes). */
   hang?: boolean;
   delayMs?: number;
+  /** Answer only once this settles: a test forces an interleaving by releasing it when it chooses. */
+  hold?: Promise<unknown>;
 }
 
 export interface RobloxRequestRecord {
@@ -161,6 +163,7 @@ export class FakeRoblox {
     const fault = this.fault?.(route, userId);
     if (fault?.hang) return; // the socket stays open until the client gives up or the server closes
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault?.hold) await fault.hold.catch(() => undefined);
     if (fault?.status) return reply(fault.status, fault.body ?? '', fault.headers);
 
     if (route === 'usernames') return this.usernames(req, reply);

@@ -1,12 +1,15 @@
 // The fault-injection suite: the real bot against the fakes for hundreds of sync cycles while
-// Roblox and Discord fail in every way the shared docs describe, in random bursts. Every role
-// write is judged, as it happens, against the true ownership of that moment.
+// Roblox and Discord fail in every way the shared docs describe, in random bursts, members unlink,
+// their accounts move to others, they join and leave servers, sometimes while the bot is offline.
+// Every role write is judged, as it happens, against the truth of that moment: who is linked to
+// which account, and what that account owns.
 //
 // Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { FakeGuild, RoleWrite } from '../fakes/discord';
 import type { FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
+import { saveLink } from '../../src/database/links';
 import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, until, type World } from '../harness';
 
 const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -39,7 +42,10 @@ interface BoundRole {
 }
 
 let world: World;
-const members: { discordId: string; robloxId: string }[] = [];
+/** The model of the truth: `robloxId` is the account the member is linked to now (none after an unlink or a move). */
+const members: { discordId: string; robloxId: string | undefined }[] = [];
+/** Every Roblox account of the suite; one not held by a member is free to be linked again. */
+const accounts: string[] = [];
 const bound: BoundRole[] = [];
 const ITEMS: { kind: FakeItemKind; id: string }[] = [
   { kind: 'gamepass', id: '1001' },
@@ -47,7 +53,7 @@ const ITEMS: { kind: FakeItemKind; id: string }[] = [
   { kind: 'badge', id: '2002' },
   { kind: 'asset', id: '3003' },
 ];
-const figures = { injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1 };
+const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1 };
 const violations: string[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -55,8 +61,9 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 function entitled(guildId: string, discordId: string, roleId: string): boolean | undefined {
   const role = bound.find((r) => r.guild.id === guildId && r.roleId === roleId);
   if (!role) return undefined; // a scratch role, deleted on purpose: no truth to judge by
-  const member = members.find((m) => m.discordId === discordId)!;
-  return role.binds.some((b) => (b.kind === 'verified' ? true : world.roblox.owns(member.robloxId, b.kind, b.id)));
+  const { robloxId } = members.find((m) => m.discordId === discordId)!;
+  if (!robloxId) return false; // unlinked: no account to own anything, not even "verified"
+  return role.binds.some((b) => (b.kind === 'verified' ? true : world.roblox.owns(robloxId, b.kind, b.id)));
 }
 
 function judge(write: RoleWrite): void {
@@ -95,15 +102,21 @@ beforeAll(async () => {
     if (i % 3 !== 0) discord.addMember(b.id, discordId);
     roblox.addUser({ id: robloxId, name: `Member${i}`, items: ITEMS.filter(() => chance(0.5)) });
     members.push({ discordId, robloxId });
+    accounts.push(robloxId);
+  }
+  // Two accounts nobody holds at first, for relinks.
+  for (const robloxId of ['70100', '70101']) {
+    roblox.addUser({ id: robloxId, name: `Spare${robloxId}`, items: ITEMS.filter(() => chance(0.5)) });
+    accounts.push(robloxId);
   }
   await start();
   const db = world.bot!.db;
   for (const r of bound) {
     for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, roleId: r.roleId, kind: bind.kind, itemId: bind.id, createdBy: r.guild.ownerId } });
   }
-  for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId, robloxUsername: `Member${m.robloxId}` } });
+  for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId!, robloxUsername: `Member${m.robloxId}` } });
   discord.onRoleWrite = judge;
-  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
+  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
 }, 60_000);
 
 afterAll(async () => {
@@ -144,15 +157,58 @@ function robloxFault(name: RobloxFaultName | undefined, route: RobloxRoute): Rob
   }
 }
 
-async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordFaultName | undefined, restart: boolean): Promise<void> {
+/** A member joins the second server, or leaves it (never the first: every member stays somewhere). */
+function drift(member: (typeof members)[number]): void {
+  const second = bound.find((r) => r.guild.id !== world.guild.id)!.guild;
+  if (second.members.has(member.discordId)) {
+    world.discord.removeMember(second.id, member.discordId);
+    figures.leaves++;
+  } else {
+    world.discord.addMember(second.id, member.discordId);
+    figures.joins++;
+  }
+}
+
+/** Between cycles: a member unlinks (through /unlink), an account moves to another member, or an unlinked member links again. */
+async function moveTheLinks(): Promise<void> {
+  const db = world.bot!.db;
+  const held = new Set(members.map((m) => m.robloxId));
+  const linked = members.filter((m) => m.robloxId);
+  const roll = random();
+  if (roll < 0.08 && linked.length > 1) {
+    const member = pick(linked);
+    member.robloxId = undefined; // the truth changes first: from now on nothing may be granted to them
+    const answer = await world.discord.answer(world.discord.sendCommand(world.guild.id, member.discordId, 'unlink'), 30_000);
+    if (!answer.includes('Unlinked')) throw new Error(`unlink failed: ${answer}`);
+    figures.unlinks++;
+  } else if (roll < 0.14 && linked.length > 1) {
+    // The account moves: the taker proves it (saveLink is what both proofs call).
+    const from = pick(linked);
+    const to = pick(members.filter((m) => m !== from));
+    const account = from.robloxId!;
+    from.robloxId = undefined;
+    to.robloxId = account;
+    await db.$transaction((tx) => saveLink(tx, { discordUserId: to.discordId, robloxUserId: account, robloxUsername: `Member${account}`, method: 'profile', at: new Date() }));
+    figures.moves++;
+  } else if (roll < 0.24) {
+    const member = members.find((m) => !m.robloxId);
+    const free = accounts.find((id) => !held.has(id));
+    if (!member || !free) return;
+    member.robloxId = free;
+    await db.$transaction((tx) => saveLink(tx, { discordUserId: member.discordId, robloxUserId: free, robloxUsername: `Member${free}`, method: 'profile', at: new Date() }));
+    figures.relinks++;
+  }
+}
+
+async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordFaultName | undefined, restart: boolean, offline = false): Promise<void> {
   const { discord } = world;
   world.roblox.fault = (route) => {
     const fault = robloxFault(roblox, route);
     if (fault?.status === 429) figures.injected429++;
     return fault;
   };
-  const privateNow = roblox === 'private' ? members.filter(() => chance(0.5)) : [];
-  for (const m of privateNow) world.roblox.users.get(m.robloxId)!.inventoryPublic = false;
+  const privateNow = roblox === 'private' ? accounts.filter(() => chance(0.5)) : [];
+  for (const id of privateNow) world.roblox.users.get(id)!.inventoryPublic = false;
   if (roblox === 'key-rejected') world.roblox.apiKeys.delete(ROBLOX_KEY);
   // One item a page, so a member's answer spans pages, and the second page's token comes back again.
   if (roblox === 'repeated-token') {
@@ -178,12 +234,24 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   const run = world.bot!.runs.runAll('fault-cycle');
   const leaving = discordFault === 'member-leaves' ? pick(members) : undefined;
   const leftFrom = leaving ? [...discord.guilds.values()].filter((g) => g.members.has(leaving.discordId)) : [];
-  if (leaving || scratch) {
+  const drifting = chance(0.15) ? pick(members) : undefined;
+  if (leaving || scratch || drifting) {
     await new Promise((r) => setTimeout(r, random() * 40));
     for (const guild of leftFrom) discord.removeMember(guild.id, leaving!.discordId);
     if (scratch) discord.deleteRole(scratch.guildId, scratch.roleId);
+    if (drifting && drifting !== leaving) drift(drifting);
   }
-  if (restart) {
+  if (offline) {
+    // The bot is down while members join and leave the second server and ownership changes.
+    await new Promise((r) => setTimeout(r, random() * 60));
+    await world.bot!.stop();
+    await run;
+    for (let k = 0; k < 1 + Math.floor(random() * 3); k++) drift(pick(members));
+    moveTheTruth();
+    await start();
+    figures.offline++;
+    await until(async () => (await world.bot!.db.syncRun.count({ where: { finishedAt: null } })) === 0, 'the resumed run', 30_000);
+  } else if (restart) {
     await new Promise((r) => setTimeout(r, random() * 60));
     const before = { links: await world.bot!.db.link.count(), binds: await world.bot!.db.bind.count() };
     await world.bot!.stop();
@@ -200,23 +268,23 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   // The episode's state changes are undone after the cycle; a rejoin starts with no roles.
   world.roblox.fault = undefined;
   discord.fault = undefined;
-  for (const m of privateNow) world.roblox.users.get(m.robloxId)!.inventoryPublic = true;
+  for (const id of privateNow) world.roblox.users.get(id)!.inventoryPublic = true;
   world.roblox.apiKeys.set(ROBLOX_KEY, 'owner-1');
   world.roblox.pageSizeCap = 100;
   world.roblox.repeatToken = false;
   for (const guild of leftFrom) discord.addMember(guild.id, leaving!.discordId);
   if (scratch) await world.bot!.db.bind.deleteMany({ where: { roleId: scratch.roleId } });
-  if (leftFrom.length > 0) await new Promise((r) => setTimeout(r, 150)); // let join-time syncs land before the truth moves
+  if (leftFrom.length > 0 || drifting || offline) await new Promise((r) => setTimeout(r, 150)); // let join-time syncs land before the truth moves
   figures.cycles++;
 }
 
 /** Between cycles, somebody buys or loses something. */
 function moveTheTruth(): void {
   if (!chance(0.4)) return;
-  const member = pick(members);
+  const account = pick(accounts);
   const item = pick(ITEMS);
-  if (world.roblox.owns(member.robloxId, item.kind, item.id)) world.roblox.take(member.robloxId, item.kind, item.id);
-  else world.roblox.give(member.robloxId, item.kind, item.id);
+  if (world.roblox.owns(account, item.kind, item.id)) world.roblox.take(account, item.kind, item.id);
+  else world.roblox.give(account, item.kind, item.id);
 }
 
 function mismatches(): string[] {
@@ -244,10 +312,12 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
     }
     if (roblox || discordFault) figures.faultyCycles++;
     moveTheTruth();
+    await moveTheLinks();
     const restart = chance(1 / 25);
+    const offline = !restart && chance(1 / 25);
     const t0 = Date.now();
-    await cycle(roblox, discordFault, restart);
-    if (process.env.FAULT_TIMING) console.log(`cycle ${i}: ${Date.now() - t0} ms roblox=${roblox} discord=${discordFault} restart=${restart}`);
+    await cycle(roblox, discordFault, restart, offline);
+    if (process.env.FAULT_TIMING) console.log(`cycle ${i}: ${Date.now() - t0} ms roblox=${roblox} discord=${discordFault} restart=${restart} offline=${offline}`);
   }
 
   // Faults stop. A restored key is noticed at the guard's next probe: let its backoff lapse.
@@ -267,7 +337,9 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   console.log(
     [
       `fault suite figures (seed ${SEED}):`,
-      `  sync cycles:               ${figures.cycles} (${figures.faultyCycles} with faults injected, ${figures.restarts} bot restarts mid-run)`,
+      `  sync cycles:               ${figures.cycles} (${figures.faultyCycles} with faults injected, ${figures.restarts} bot restarts mid-run, ${figures.offline} offline spells with members moving)`,
+      `  links:                     ${figures.unlinks} unlinks, ${figures.moves} accounts moved, ${figures.relinks} relinks`,
+      `  server membership:         ${figures.joins} joins, ${figures.leaves} leaves (besides the injected leave-and-rejoin)`,
       `  role writes judged:        ${figures.writes}`,
       `  wrong removals:            ${figures.wrongRemovals}`,
       `  wrong grants:              ${figures.wrongGrants}`,
@@ -287,6 +359,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   expect(mismatches()).toEqual([]);
   expect(figures.convergedWithin).toBeGreaterThan(0);
   expect(figures.lostLinks + figures.lostBinds).toBe(0);
+  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline).toBeGreaterThan(0);
   expect(figures.cycles).toBeGreaterThanOrEqual(Math.min(CYCLES, 200));
   expect(world.discord.specErrors).toEqual([]);
   expect(world.roblox.specErrors).toEqual([]);

@@ -1,0 +1,23 @@
+// What one member's re-check found and did, per server: the value every step adds to and every
+// caller (commands, run logs, records) reads.
+
+import type { RolePlan } from '../roleplan';
+
+export interface ServerResult {
+  guildId: string;
+  serverName: string;
+  /** False when the member is not in this server. */
+  present: boolean;
+  plan?: RolePlan;
+  added: string[];
+  removed: string[];
+  problems: string[];
+}
+
+export interface MemberResult {
+  discordUserId: string;
+  robloxUserId?: string;
+  servers: ServerResult[];
+  /** Items whose ownership could not be established this time. */
+  unknown: number;
+}
