@@ -68,6 +68,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const roblox = createRobloxApi({
     apiBaseUrl: config.robloxApiBaseUrl,
     usersBaseUrl: config.robloxUsersApiBaseUrl,
+    badgesBaseUrl: config.robloxBadgesApiBaseUrl,
+    economyBaseUrl: config.robloxEconomyApiBaseUrl,
     apiKey: config.robloxApiKey,
     inventoryPerMinute: config.robloxInventoryRateLimit,
     http: { clock, observe: (path, status) => metrics.robloxRequests.inc({ endpoint: robloxEndpoint(path), status }), ...options.robloxHttp },
