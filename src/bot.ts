@@ -13,6 +13,7 @@ import { createServerLog } from './discord/serverlog';
 import { discordSide } from './discord/servers';
 import { interactionRouter } from './interactions';
 import { healthCheck } from './health';
+import { type ItemNames, startItemNames } from './itemnames';
 import type { Logger } from './log';
 import { createMetrics, robloxEndpoint } from './metrics';
 import { createGrants } from './oauth/grants';
@@ -43,6 +44,7 @@ export interface Bot {
   client: Client;
   db: Database;
   runs: SyncRuns;
+  itemNames: ItemNames;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
   stop(): Promise<void>;
@@ -111,7 +113,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog, stats: options.stats });
   runsForMetrics = runs;
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
-  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, grants, signIns };
+  const itemNames = startItemNames({ db, roblox, log });
+  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, itemNames, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -136,6 +139,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
 
   let web: WebServer | undefined;
   const stopAll = async () => {
+    itemNames.stop();
     await web?.close();
     await runs.stop();
     await client.destroy();
@@ -170,6 +174,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     client,
     db,
     runs,
+    itemNames,
     httpPort: web?.port,
     async stop() {
       await task.stop();
