@@ -159,6 +159,8 @@ describe('/healthz and /metrics', () => {
     expect(value('gatepass_ownership_checks_total{outcome="owns"}')).toBeGreaterThanOrEqual(3);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory",status="200"}')).toBeGreaterThan(0);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory",status="401"}')).toBeGreaterThan(0); // the rejected key
+    expect(value('gatepass_roblox_requests_total{endpoint="gamepass_name",status="200"}')).toBeGreaterThan(0); // /bind add's lookups
+    expect(value('gatepass_roblox_requests_total{endpoint="badge_name",status="200"}')).toBeGreaterThan(0);
     expect(value('gatepass_role_writes_total{action="add"}')).toBeGreaterThanOrEqual(3);
     expect(value('gatepass_sync_duration_seconds_count{trigger="test"}')).toBe(1);
     expect(value('gatepass_sync_queue_depth')).toBe(0);
