@@ -27,7 +27,11 @@ for (const format of ['enum', 'int32', 'int64', 'double', 'float']) robloxAjv.ad
 robloxAjv.addSchema(readSpec('roblox/roblox-opencloud-v2-users-inventory.subset.json'), 'roblox-v2');
 robloxAjv.addSchema(readSpec('roblox/roblox-legacy-users-inventory.subset.json'), 'roblox-legacy');
 // No subset holds the badge details endpoint: its schemas come from the complete spec.
-const fullRoblox = JSON.parse(gunzipSync(readFileSync(new URL('roblox/openapi.full.b0bf2f15.json.gz', SPECS))).toString('utf8')) as { components: unknown };
+type Operation = { servers?: { url: string }[]; responses: Record<string, { description?: string }> };
+const fullRoblox = JSON.parse(gunzipSync(readFileSync(new URL('roblox/openapi.full.b0bf2f15.json.gz', SPECS))).toString('utf8')) as {
+  components: unknown;
+  paths: Record<string, Record<string, Operation>>;
+};
 robloxAjv.addSchema({ components: fullRoblox.components }, 'roblox-full');
 
 const cache = new Map<string, ValidateFunction>();
@@ -61,4 +65,6 @@ export const robloxSpec = {
   usernamesRequest: (value: unknown) => check(robloxAjv, 'roblox-legacy#/components/schemas/Roblox.Users.Api.MultiGetByUsernameRequest', value),
   /** GET badges.roblox.com/v1/badges/{badgeId} */
   badge: (value: unknown) => check(robloxAjv, 'roblox-full#/components/schemas/Roblox.Badges.Api.BadgeResponse', value),
+  /** An operation of the complete spec, for its host and documented error answers. */
+  operation: (path: string, method: string): Operation | undefined => fullRoblox.paths[path]?.[method],
 };

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { describeBind, discordSafe } from '../../src/bindings';
 import { cleanName, MAX_NAME_LENGTH } from '../../src/roblox/items';
+import { FakeRoblox } from '../fakes/roblox';
+import { robloxSpec } from '../fakes/spec';
 
 describe('cleanName: one plain line, capped', () => {
   test('line breaks, tabs and control characters become single spaces; bidi overrides go', () => {
@@ -37,4 +39,22 @@ describe('discordSafe and describeBind', () => {
     expect(describeBind({ roleId: '1', kind: 'asset', itemId: '9' })).toBe('asset 9');
     expect(describeBind({ roleId: '1', kind: 'verified', itemId: '', name: null })).toBe('linked Roblox account');
   });
+});
+
+test("the fake's badge endpoint is the spec's: its host, and its 404 for an unknown badge", async () => {
+  const operation = robloxSpec.operation('/v1/badges/{badgeId}', 'get')!;
+  expect(operation.servers?.map((s) => s.url)).toEqual(['https://badges.roblox.com']);
+  const fake = new FakeRoblox();
+  await fake.start();
+  try {
+    fake.addItem('badge', '1', 'One');
+    expect((await fetch(`${fake.badgesUrl}/v1/badges/1`)).status).toBe(200);
+    const missing = await fetch(`${fake.badgesUrl}/v1/badges/2`);
+    expect(missing.status).toBe(404);
+    const { errors } = (await missing.json()) as { errors: { code: number; message: string }[] };
+    expect(operation.responses['404']?.description).toContain(`${errors[0]!.code}: ${errors[0]!.message}`);
+    expect(fake.specErrors).toEqual([]);
+  } finally {
+    await fake.close();
+  }
 });
