@@ -39,7 +39,7 @@ export function startItemNames(deps: { db: Database; roblox: RobloxApi; log: Log
 
   const round = async (): Promise<number> => {
     pending = false;
-    const items = (await unnamedItems(db, [...NAMED_KINDS])).filter((item) => isNamed(item.kind) && !missing.has(`${item.kind}:${item.itemId}`));
+    const items = (await unnamedItems(db, [...NAMED_KINDS])).flatMap(({ kind, itemId }) => (isNamed(kind) && !missing.has(`${kind}:${itemId}`) ? [{ kind, itemId }] : []));
     let named = 0;
     for (const [index, item] of items.entries()) {
       if (stopped) return named;
@@ -47,7 +47,7 @@ export function startItemNames(deps: { db: Database; roblox: RobloxApi; log: Log
         pending = true;
         break;
       }
-      const found = await lookupItemName(roblox, item.kind as NamedItemKind, item.itemId);
+      const found = await lookupItemName(roblox, item.kind, item.itemId);
       if (stopped) return named;
       if (found.kind === 'named') {
         await nameItem(db, item, found.name);
