@@ -208,3 +208,10 @@ describe('names are untrusted text', () => {
     expect(shownIn.log.match(/(?<!\\)<@&?\d+>/g)).toEqual([`<@${owner}>`, `<@&${roles.other}>`]);
   });
 });
+
+test('/bind remove names what it removed, in its reply and the log channel', async () => {
+  const reply = await command(owner, 'bind', [opt.sub('remove', [opt.string('type', 'asset'), opt.role('role', roles.hat), opt.integer('id', 1028595)])]);
+  expect(reply).toContain(`Removed the bind of <@&${roles.hat}> to asset Golden Crown (1028595).`);
+  expect(posted().at(-1)).toBe(`➖ <@${owner}> removed the bind of <@&${roles.hat}> to asset Golden Crown (1028595).`);
+  expect(await stored('asset', '1028595')).toEqual([]);
+});
