@@ -93,6 +93,8 @@ export async function buildWorld(p: Population) {
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,
+    robloxBadgesApiBaseUrl: roblox.badgesUrl,
+    robloxEconomyApiBaseUrl: roblox.economyUrl,
     logLevel: 'warn',
   };
   return { discord, roblox, config, dir, servers, links, toVerify };

@@ -88,7 +88,7 @@ async function measure<T>(p: Population, cycles: number, afterCycles?: (world: W
 
 /** What most bots do: one inventory request per bind, one member per (scaled) second. */
 async function measureNaive(world: World, p: Population, sample: number) {
-  const api = createRobloxApi({ apiBaseUrl: world.config.robloxApiBaseUrl, usersBaseUrl: world.config.robloxUsersApiBaseUrl, apiKey: world.config.robloxApiKey, inventoryPerMinute: p.perWindow, windowMs: p.windowMs });
+  const api = createRobloxApi({ apiBaseUrl: world.config.robloxApiBaseUrl, usersBaseUrl: world.config.robloxUsersApiBaseUrl, badgesBaseUrl: world.config.robloxBadgesApiBaseUrl, economyBaseUrl: world.config.robloxEconomyApiBaseUrl, apiKey: world.config.robloxApiKey, inventoryPerMinute: p.perWindow, windowMs: p.windowMs });
   const pacingMs = (1_000 * p.windowMs) / 60_000;
   const before = world.roblox.count('inventory');
   for (const link of world.links.slice(0, sample)) {

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { BIND_KINDS, type Bind, describeBind, isBindKind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID } from '../src/bindings';
+import { BIND_KINDS, type Bind, describeBind, isBindKind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID, NAMED_KINDS } from '../src/bindings';
 import { GUILD_ONLY, type GuildCommand, integerOption, roleOption, type Services, type SlashCommand, stringOption, subcommand, UserError } from '../src/commands';
-import { bindsByServer } from '../src/database/binds';
+import { bindsByServer, removeBind } from '../src/database/binds';
 import { isUniqueViolation } from '../src/database/client';
 import { fitMessage, roleMention, userMention } from '../src/reports';
 
@@ -60,26 +60,28 @@ async function add(interaction: GuildCommand, services: Services, target: Bind):
   if (!access.ok) throw new UserError(`I cannot manage ${roleMention(target.roleId)}: ${access.reason}. Nothing was saved.`);
   const count = await services.db.bind.count({ where: { guildId: interaction.guildId } });
   if (count >= MAX_BINDS_PER_SERVER) throw new UserError(`This server already has ${count} binds, the most allowed. Remove one first.`);
+  const named: Bind = { ...target, ...(await services.itemNames.forNewBind(target)) };
   const key = { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId };
   try {
-    await services.db.bind.create({ data: { ...key, createdBy: interaction.user.id } });
+    await services.db.bind.create({ data: { ...key, name: named.name, createdBy: interaction.user.id } });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new UserError(`${roleMention(target.roleId)} is already bound to ${describeBind(target)}.`);
+    if (isUniqueViolation(error)) throw new UserError(`${roleMention(target.roleId)} is already bound to ${describeBind(named)}.`);
     throw error;
   }
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind added');
-  await services.serverLog.post(interaction.guildId, [`➕ ${userMention(interaction.user.id)} bound ${roleMention(target.roleId)} to ${describeBind(target)}.`]);
+  await services.serverLog.post(interaction.guildId, [`➕ ${userMention(interaction.user.id)} bound ${roleMention(target.roleId)} to ${describeBind(named)}.`]);
+  const unnamed = named.name === null && NAMED_KINDS.has(target.kind) ? ' Roblox could not be asked for its name just now; it will be filled in later.' : '';
   await interaction.editReply(
-    `Bound ${roleMention(target.roleId)} to ${describeBind(target)}. Linked members get it at their next check; run \`/sync\` to check everyone now.`,
+    `Bound ${roleMention(target.roleId)} to ${describeBind(named)}.${unnamed} Linked members get it at their next check; run \`/sync\` to check everyone now.`,
   );
 }
 
 async function remove(interaction: GuildCommand, services: Services, target: Bind): Promise<void> {
-  const deleted = await services.db.bind.deleteMany({ where: { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId } });
-  if (deleted.count === 0) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
+  const removed = await removeBind(services.db, interaction.guildId, target);
+  if (!removed) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind removed');
-  await services.serverLog.post(interaction.guildId, [`➖ ${userMention(interaction.user.id)} removed the bind of ${roleMention(target.roleId)} to ${describeBind(target)}.`]);
-  await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(target)}. Members keep the role unless another bind of it decides otherwise.`);
+  await services.serverLog.post(interaction.guildId, [`➖ ${userMention(interaction.user.id)} removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}.`]);
+  await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}. Members keep the role unless another bind of it decides otherwise.`);
 }
 
 async function list(interaction: GuildCommand, services: Services): Promise<void> {

@@ -13,6 +13,7 @@ import { createServerLog } from './discord/serverlog';
 import { discordSide } from './discord/servers';
 import { interactionRouter } from './interactions';
 import { healthCheck } from './health';
+import { type ItemNames, startItemNames } from './itemnames';
 import type { Logger } from './log';
 import { createMetrics, robloxEndpoint } from './metrics';
 import { createGrants } from './oauth/grants';
@@ -55,6 +56,7 @@ export interface Bot {
   runs: SyncRuns;
   /** Settles once the membership index's pending reconciliations are done. */
   indexReady(): Promise<void>;
+  itemNames: ItemNames;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
   stop(): Promise<void>;
@@ -78,6 +80,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const roblox = createRobloxApi({
     apiBaseUrl: config.robloxApiBaseUrl,
     usersBaseUrl: config.robloxUsersApiBaseUrl,
+    badgesBaseUrl: config.robloxBadgesApiBaseUrl,
+    economyBaseUrl: config.robloxEconomyApiBaseUrl,
     apiKey: config.robloxApiKey,
     inventoryPerMinute: config.robloxInventoryRateLimit,
     http: { clock, observe: (path, status) => metrics.robloxRequests.inc({ endpoint: robloxEndpoint(path), status }), ...options.robloxHttp },
@@ -120,7 +124,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const housekeeping = createHousekeeping({ db, discord, index, serverLog, log, clock });
   const runs = createSyncRuns({ db, log, clock, sync, metrics, serverLog, indexReady: index.settled, stats: options.stats });
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
-  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, grants, signIns };
+  const itemNames = startItemNames({ db, roblox, log });
+  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, itemNames, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -130,6 +135,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
 
   let web: WebServer | undefined;
   const stopAll = async () => {
+    itemNames.stop();
     await web?.close();
     await index.stop();
     await runs.stop();
@@ -168,6 +174,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     db,
     runs,
     indexReady: index.settled,
+    itemNames,
     httpPort: web?.port,
     async stop() {
       await task.stop();

@@ -17,6 +17,7 @@ import type { Clock } from './clock';
 import type { Database } from './database/client';
 import type { ServerLog } from './discord/serverlog';
 import type { DiscordSide } from './discord/servers';
+import type { ItemNames } from './itemnames';
 import type { Logger } from './log';
 import type { Grants } from './oauth/grants';
 import type { SignIns } from './oauth/signin';
@@ -33,6 +34,7 @@ export interface Services {
   log: Logger;
   clock: Clock;
   serverLog: ServerLog;
+  itemNames: ItemNames;
   /** Present when Sign in with Roblox is configured. */
   grants?: Grants;
   signIns?: SignIns;

@@ -15,6 +15,10 @@ export interface Config {
   discordApiBaseUrl: string;
   robloxApiBaseUrl: string;
   robloxUsersApiBaseUrl: string;
+  /** badges.roblox.com: badge names for binds. */
+  robloxBadgesApiBaseUrl: string;
+  /** economy.roblox.com: asset names for binds. */
+  robloxEconomyApiBaseUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Unset: pretty on a terminal, JSON otherwise (a service manager, a pipe). */
   logFormat?: 'json' | 'pretty';
@@ -55,6 +59,8 @@ const schema = z
     DISCORD_API_BASE_URL: baseUrl('https://discord.com/api'),
     ROBLOX_API_BASE_URL: baseUrl('https://apis.roblox.com'),
     ROBLOX_USERS_API_BASE_URL: baseUrl('https://users.roblox.com'),
+    ROBLOX_BADGES_API_BASE_URL: baseUrl('https://badges.roblox.com'),
+    ROBLOX_ECONOMY_API_BASE_URL: baseUrl('https://economy.roblox.com'),
     LOG_FORMAT: optional(z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional()),
     HTTP_PORT: optional(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number').optional()),
     PUBLIC_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://gatepass.example.com' }).optional()),
@@ -98,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       discordApiBaseUrl: e.DISCORD_API_BASE_URL,
       robloxApiBaseUrl: e.ROBLOX_API_BASE_URL,
       robloxUsersApiBaseUrl: e.ROBLOX_USERS_API_BASE_URL,
+      robloxBadgesApiBaseUrl: e.ROBLOX_BADGES_API_BASE_URL,
+      robloxEconomyApiBaseUrl: e.ROBLOX_ECONOMY_API_BASE_URL,
       logLevel: e.LOG_LEVEL,
       ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
       httpPort: e.HTTP_PORT,

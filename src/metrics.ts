@@ -48,5 +48,9 @@ export function robloxEndpoint(path: string): string {
   if (path.startsWith('/cloud/v2/users/')) return 'user';
   if (path.startsWith('/v1/usernames')) return 'usernames';
   if (path.startsWith('/oauth/')) return `oauth${path.slice('/oauth/v1'.length).replace(/\//g, '_')}`;
+  // Item names: matched on the path's end, since a configured host may carry a path of its own.
+  if (/\/game-passes\/v1\/game-passes\/\d+\/product-info$/.test(path)) return 'gamepass_name';
+  if (/\/v1\/badges\/\d+$/.test(path)) return 'badge_name';
+  if (/\/v2\/assets\/\d+\/details$/.test(path)) return 'asset_name';
   return 'other';
 }

@@ -41,6 +41,8 @@ export async function createWorld(): Promise<World> {
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,
+    robloxBadgesApiBaseUrl: roblox.badgesUrl,
+    robloxEconomyApiBaseUrl: roblox.economyUrl,
     logLevel: 'debug',
   };
   return { discord, roblox, guild, logs: [], config, dir };

@@ -21,8 +21,15 @@ export function among(column: string, ids: readonly string[]): Prisma.Sql {
   return Prisma.sql`${Prisma.raw(`"${column}"`)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 }
 
+const prismaCode = (error: unknown) => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+
 export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+  return prismaCode(error) === 'P2002';
+}
+
+/** The row to update or delete was not there. */
+export function isNotFound(error: unknown): boolean {
+  return prismaCode(error) === 'P2025';
 }
 
 /** Applies pending migrations with Prisma's own CLI (creating the file and its folder if needed). */

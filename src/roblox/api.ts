@@ -6,6 +6,8 @@ import { KeyGuard } from './keyguard';
 export interface RobloxApi {
   apiBaseUrl: string;
   usersBaseUrl: string;
+  badgesBaseUrl: string;
+  economyBaseUrl: string;
   apiKey: string;
   http: RobloxHttpOptions;
   keyGuard: KeyGuard;
@@ -18,12 +20,23 @@ export interface RobloxApi {
     usernames: RateBudget;
     /** OAuth token, userinfo and revoke: undocumented limits, used once per sign-in or refresh. */
     oauth: RateBudget;
+    /**
+     * Item names for binds, one budget per endpoint (Roblox limits each endpoint on its own). None
+     * of the three has a documented limit (roblox-api.md 10.2: the badge endpoint lists none, the
+     * game-pass and asset ones are undocumented; 2.8: "additional, undocumented limits may apply"),
+     * and a name is wanted only when a bind is added or a lookup is retried, so they are kept low.
+     */
+    gamePassNames: RateBudget;
+    badgeNames: RateBudget;
+    assetNames: RateBudget;
   };
 }
 
 export interface RobloxApiOptions {
   apiBaseUrl: string;
   usersBaseUrl: string;
+  badgesBaseUrl: string;
+  economyBaseUrl: string;
   apiKey: string;
   inventoryPerMinute: number;
   http?: Partial<RobloxHttpOptions>;
@@ -42,6 +55,8 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
   return {
     apiBaseUrl: options.apiBaseUrl,
     usersBaseUrl: options.usersBaseUrl,
+    badgesBaseUrl: options.badgesBaseUrl,
+    economyBaseUrl: options.economyBaseUrl,
     apiKey: options.apiKey,
     http,
     keyGuard: new KeyGuard(http.clock, options.onKeyState ?? (() => undefined), options.keyRetryBaseMs, options.keyRetryMaxMs),
@@ -50,9 +65,15 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
       users: new RateBudget(500, windowMs, http.clock),
       usernames: new RateBudget(60, windowMs, http.clock),
       oauth: new RateBudget(300, windowMs, http.clock),
+      gamePassNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
+      badgeNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
+      assetNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
     },
   };
 }
+
+/** Per item-name endpoint: well under what a person browsing the catalogue sends. */
+export const ITEM_NAMES_PER_MINUTE = 30;
 
 /** Joins a base URL (which may carry a path) and an absolute API path. */
 export function apiUrl(base: string, path: string): URL {

@@ -13,6 +13,10 @@ beforeAll(async () => {
   vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
   const guild = world.discord.addGuild('No Manage Roles', { botCanManageRoles: false });
   powerless = { guildId: guild.id, roleId: world.discord.addRole(guild.id, 'Perk', { position: 2 }) };
+  world.roblox.addItem('gamepass', '1234567', 'VIP Pass');
+  world.roblox.addItem('badge', '42', 'Forty-Two');
+  world.roblox.addItem('badge', '555', 'Gold Badge');
+  world.roblox.addItem('asset', '666', 'Hidden Hat');
   await startTestBot(world);
 }, 60_000);
 afterAll(async () => {
@@ -38,12 +42,12 @@ describe('/bind', () => {
   });
 
   test('add, list, duplicate, remove', async () => {
-    expect(await bind(world, world.guild.id, vip, 'gamepass', 1234567)).toContain(`Bound <@&${vip}> to game pass 1234567`);
-    expect(await bind(world, world.guild.id, vip, 'badge', 42)).toContain('badge 42');
+    expect(await bind(world, world.guild.id, vip, 'gamepass', 1234567)).toContain(`Bound <@&${vip}> to game pass VIP Pass (1234567)`);
+    expect(await bind(world, world.guild.id, vip, 'badge', 42)).toContain('badge Forty-Two (42)');
     expect(await bind(world, world.guild.id, vip, 'gamepass', 1234567)).toContain('already bound');
     const list = await world.discord.answer(bindCommand(owner, 'list'));
-    expect(list).toContain(`<@&${vip}> ← game pass 1234567`);
-    expect(list).toContain(`<@&${vip}> ← badge 42`);
+    expect(list).toContain(`<@&${vip}> ← game pass VIP Pass (1234567)`);
+    expect(list).toContain(`<@&${vip}> ← badge Forty-Two (42)`);
     expect(await binds()).toHaveLength(2);
     const removed = await world.discord.answer(bindCommand(owner, 'remove', [opt.string('type', 'badge'), opt.role('role', vip), opt.integer('id', 42)]));
     expect(removed).toContain('Removed the bind');
@@ -138,8 +142,8 @@ describe('/check', () => {
     const text = await world.discord.answer(world.discord.sendCommand(world.guild.id, owner, 'check', [opt.user('member', member)]));
     expect(text).toContain('is linked to Roblox **Checked** (id 7001)');
     expect(text).toMatch(/last checked <t:\d+:R>/);
-    expect(text).toMatch(new RegExp(`<@&${vip}> ← game pass 1234567: unknown: inventory is private.*\\(since <t:\\d+:R>\\)`));
-    expect(text).toContain(`<@&${gold}> ← badge 555: unknown: inventory is private`);
+    expect(text).toMatch(new RegExp(`<@&${vip}> ← game pass VIP Pass \\(1234567\\): unknown: inventory is private.*\\(since <t:\\d+:R>\\)`));
+    expect(text).toContain(`<@&${gold}> ← badge Gold Badge (555): unknown: inventory is private`);
     expect(text).toContain('Next sync would: no changes.');
 
     // Public again: /check reflects stored outcomes after the next check.
@@ -148,8 +152,8 @@ describe('/check', () => {
     expect(world.discord.memberRoles(world.guild.id, member)).toEqual([vip]);
     world.discord.setMemberRoles(world.guild.id, member, []);
     const after = await world.discord.answer(world.discord.sendCommand(world.guild.id, owner, 'check', [opt.user('member', member)]));
-    expect(after).toContain(`<@&${vip}> ← game pass 1234567: owns`);
-    expect(after).toContain(`<@&${hidden}> ← asset 666: does not own`);
+    expect(after).toContain(`<@&${vip}> ← game pass VIP Pass (1234567): owns`);
+    expect(after).toContain(`<@&${hidden}> ← asset Hidden Hat (666): does not own`);
     expect(after).toContain(`Next sync would: give <@&${vip}>.`);
   });
 });

@@ -20,6 +20,7 @@ let vip: string;
 beforeAll(async () => {
   world = await createWorld();
   vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
+  world.roblox.addItem('gamepass', '1001', 'VIP Pass');
   const { startTestBot } = await import('../harness');
   await startTestBot(world);
   await bind(world, world.guild.id, vip, 'gamepass', 1001);

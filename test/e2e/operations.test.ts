@@ -11,6 +11,8 @@ beforeAll(async () => {
   world = await createWorld();
   roles.vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
   roles.extra = world.discord.addRole(world.guild.id, 'Extra', { position: 2 });
+  world.roblox.addItem('gamepass', '501', 'Op Pass');
+  world.roblox.addItem('badge', '77', 'Extra Badge');
   const bot = await startTestBot(world, { httpPort: 0 });
   base = `http://127.0.0.1:${bot.httpPort}`;
 }, 60_000);
@@ -56,7 +58,7 @@ describe('log channel', () => {
     await command(owner(), 'sync');
     await command(members[0]!, 'unlink');
     const log = posted().slice(before);
-    expect(log[0]).toMatch(/^➕ <@\d+> bound <@&\d+> to game pass 501/);
+    expect(log[0]).toMatch(/^➕ <@\d+> bound <@&\d+> to game pass Op Pass \(501\)/);
     expect(log.filter((m) => m.startsWith('🔗'))).toHaveLength(3);
     expect(log.find((m) => m.startsWith('🔗'))).toContain('with a profile code');
     const runs = log.filter((m) => m.startsWith('🔄'));
@@ -157,6 +159,8 @@ describe('/healthz and /metrics', () => {
     expect(value('gatepass_ownership_checks_total{outcome="owns"}')).toBeGreaterThanOrEqual(3);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory",status="200"}')).toBeGreaterThan(0);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory",status="401"}')).toBeGreaterThan(0); // the rejected key
+    expect(value('gatepass_roblox_requests_total{endpoint="gamepass_name",status="200"}')).toBeGreaterThan(0); // /bind add's lookups
+    expect(value('gatepass_roblox_requests_total{endpoint="badge_name",status="200"}')).toBeGreaterThan(0);
     expect(value('gatepass_role_writes_total{action="add"}')).toBeGreaterThanOrEqual(3);
     expect(value('gatepass_sync_duration_seconds_count{trigger="test"}')).toBe(1);
     expect(value('gatepass_sync_queue_depth')).toBe(0);

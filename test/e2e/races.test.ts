@@ -7,6 +7,8 @@ let vip: string;
 beforeAll(async () => {
   world = await createWorld();
   vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
+  world.roblox.addItem('gamepass', '1001', 'VIP Pass');
+  world.roblox.addItem('badge', '77', 'Extra Badge');
   await startTestBot(world);
   await bind(world, world.guild.id, vip, 'gamepass', 1001);
 }, 60_000);

@@ -22,6 +22,7 @@ beforeAll(async () => {
   [world, browser, port] = await Promise.all([createWorld(), launchBrowser(), freePort()]);
   roles.vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
   roles.server = world.discord.addRole(world.guild.id, 'Private Server Owner', { position: 2 });
+  world.roblox.addItem('gamepass', String(PASS), 'VIP Pass');
   await startTestBot(world, withOAuth(world, port), { clock });
   await bind(world, world.guild.id, roles.vip, 'gamepass', PASS);
   await bind(world, world.guild.id, roles.server, 'privateserver', PRIVATE_SERVER);
@@ -77,7 +78,7 @@ describe('Sign in with Roblox', () => {
     expect(has(alice)).toEqual([]);
     expect(world.roblox.requests.some((r) => r.route === 'inventory' && r.userId === '5001' && r.hadApiKey && r.status === 403)).toBe(true);
     const check = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', alice)]));
-    expect(check).toMatch(/❔ <@&\d+> ← game pass 4401: unknown: inventory is private/);
+    expect(check).toMatch(/❔ <@&\d+> ← game pass VIP Pass \(4401\): unknown: inventory is private/);
     expect(check).toMatch(/private servers can be checked only for members who signed in with Roblox|needs the member to sign in/);
 
     const { text, url, record } = await startSignIn(alice);
@@ -108,7 +109,7 @@ describe('Sign in with Roblox', () => {
     for (const token of world.roblox.oauth.refreshTokens.keys()) expect(grant!.refreshToken).not.toContain(token);
     const check2 = await world.discord.answer(world.discord.sendCommand(world.guild.id, world.guild.ownerId, 'check', [opt.user('member', alice)]));
     expect(check2).toMatch(/Sign in with Roblox; consent current/);
-    expect(check2).toMatch(/✅ <@&\d+> ← game pass 4401: owns/);
+    expect(check2).toMatch(/✅ <@&\d+> ← game pass VIP Pass \(4401\): owns/);
     expect(check2).toMatch(/✅ <@&\d+> ← private server 7707: owns/);
   });
 

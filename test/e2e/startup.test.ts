@@ -96,6 +96,8 @@ function startProcess(w: World) {
     DISCORD_API_BASE_URL: w.config.discordApiBaseUrl,
     ROBLOX_API_BASE_URL: w.config.robloxApiBaseUrl,
     ROBLOX_USERS_API_BASE_URL: w.config.robloxUsersApiBaseUrl,
+    ROBLOX_BADGES_API_BASE_URL: w.config.robloxBadgesApiBaseUrl,
+    ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
     SYNC_CRON: '* * * * * *',
   };
   // What `npm start` runs after building, without npm between: npm turns a clean exit on SIGTERM

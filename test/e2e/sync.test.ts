@@ -16,6 +16,10 @@ beforeAll(async () => {
   roles.verified = world.discord.addRole(a.id, 'Verified', { position: 1 });
   roles.gold = world.discord.addRole(b.id, 'Gold', { position: 3 });
   roles.asset = world.discord.addRole(b.id, 'Hat Owner', { position: 2 });
+  world.roblox.addItem('gamepass', '1001', 'VIP Pass');
+  world.roblox.addItem('badge', '2002', 'Winner');
+  world.roblox.addItem('asset', '3003', 'Gold Hat');
+  world.roblox.addItem('badge', '4004', 'Perk Badge');
   // A run every second spends Roblox's real 100/min within a minute; the limit is tested elsewhere.
   await startTestBot(world, { syncCron: '* * * * * *', robloxInventoryRateLimit: 6_000 });
   await bind(world, a.id, roles.vip, 'gamepass', 1001);
@@ -74,7 +78,7 @@ describe('scheduled re-checks', () => {
     expect(has(a, member)).toEqual([roles.badge, roles.verified].sort());
     expect(has(b, member)).toEqual([roles.asset]);
     const removal = world.discord.roleWrites.find((w) => w.method === 'DELETE' && w.roleId === roles.vip);
-    expect(removal?.reason).toBe('gatepass: Roblox Owner does not have game pass 1001');
+    expect(removal?.reason).toBe('gatepass: Roblox Owner does not have game pass VIP Pass (1001)');
   });
 
   test.each<[string, () => unknown, () => unknown]>([

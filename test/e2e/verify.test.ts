@@ -9,6 +9,7 @@ beforeAll(async () => {
   world = await createWorld();
   vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
   verifiedRole = world.discord.addRole(world.guild.id, 'Verified', { position: 2 });
+  world.roblox.addItem('gamepass', '1001', 'VIP Pass');
   world.roblox.addUser({ id: '5001', name: 'PlayerOne', items: [{ kind: 'gamepass', id: '1001' }] });
   world.roblox.addUser({ id: '5002', name: 'PlayerTwo', items: [] });
   world.roblox.addUser({ id: '5003', name: 'PlayerThree', items: [{ kind: 'gamepass', id: '1001' }] });
@@ -51,7 +52,7 @@ describe('/verify with a profile code', () => {
     expect(await link(member)).toMatchObject({ robloxUserId: '5001', robloxUsername: 'PlayerOne' });
     expect(world.discord.memberRoles(world.guild.id, member).sort()).toEqual([vip, verifiedRole].sort());
     const writes = world.discord.roleWrites.filter((w) => w.userId === member);
-    expect(writes.map((w) => w.reason)).toEqual(expect.arrayContaining(['gatepass: Roblox PlayerOne has game pass 1001', 'gatepass: Roblox PlayerOne has linked Roblox account']));
+    expect(writes.map((w) => w.reason)).toEqual(expect.arrayContaining(['gatepass: Roblox PlayerOne has game pass VIP Pass (1001)', 'gatepass: Roblox PlayerOne has linked Roblox account']));
     expect(writes.every((w) => w.method === 'PUT' && w.status === 204)).toBe(true);
   });
 
@@ -64,7 +65,7 @@ describe('/verify with a profile code', () => {
     const linked = await world.discord.answer(world.discord.clickButton(started, member, customId));
     expect(linked).toContain('Linked');
     // PlayerTwo owns no pass: the reply says why VIP was not given.
-    expect(linked).toContain(`❌ <@&${vip}> ← game pass 1001: does not own`);
+    expect(linked).toContain(`❌ <@&${vip}> ← game pass VIP Pass (1001): does not own`);
     expect(started.message?.components).toEqual([]); // the button is gone from the message
     // Replaying the spent custom id (a hostile client could) links nothing.
     const again = world.discord.clickButton(started, member, customId);

@@ -1,7 +1,11 @@
-// A fake Roblox (Open Cloud inventory + Get User, legacy username lookup) that behaves as
-// ../shared/docs/roblox-api.md describes, validates its own 200 bodies against the subset specs,
-// and can inject the faults the docs list: 5xx, hangs, bad JSON, 429s with and without
-// retry-after, private inventories, rejected keys, and pagination quirks.
+// A fake Roblox (Open Cloud inventory + Get User, legacy username lookup, item details for
+// binds' names) that behaves as ../shared/docs/roblox-api.md describes, validates its own 200
+// bodies against the specs, and can inject the faults the docs list: 5xx, hangs, bad JSON, 429s
+// with and without retry-after, private inventories, rejected keys, and pagination quirks.
+//
+// One server plays every host: apis.roblox.com and users.roblox.com at its root, and the hosts
+// whose paths could be confused under their own prefix (`badgesUrl`, `economyUrl`), so a request
+// sent through the wrong host's setting finds no route.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +25,10 @@ export interface FakeRobloxUser {
   items: { kind: FakeItemKind; id: string; copies?: number }[];
 }
 
-export type RobloxRoute = 'inventory' | 'user' | 'usernames' | 'authorize' | 'token' | 'userinfo' | 'revoke';
+export type RobloxRoute = 'inventory' | 'user' | 'usernames' | 'authorize' | 'token' | 'userinfo' | 'revoke' | ItemRoute;
+export type ItemRoute = 'gamePassInfo' | 'badgeInfo' | 'assetInfo';
+/** Kinds that Roblox can name: a private server's name is its owner's and no anonymous endpoint gives it. */
+export type FakeNamedKind = Exclude<FakeItemKind, 'privateserver'>;
 
 export interface RobloxFault {
   status?: number;
@@ -43,6 +50,8 @@ export interface RobloxRequestRecord {
   status: number;
   userId?: string;
   hadApiKey: boolean;
+  /** The item asked about (item details routes). */
+  itemId?: string;
   /** The Roblox user whose OAuth access token was sent, if one was. */
   bearerFor?: string;
 }
@@ -65,6 +74,13 @@ export interface FakeOAuth {
   clientErrors: string[];
 }
 
+const ITEM_ROUTES: { route: ItemRoute; kind: FakeNamedKind; host: string; path: RegExp }[] = [
+  { route: 'gamePassInfo', kind: 'gamepass', host: 'apis', path: /^\/game-passes\/v1\/game-passes\/([^/]+)\/product-info$/ },
+  { route: 'badgeInfo', kind: 'badge', host: 'badges', path: /^\/v1\/badges\/([^/]+)$/ },
+  { route: 'assetInfo', kind: 'asset', host: 'economy', path: /^\/v2\/assets\/([^/]+)\/details$/ },
+];
+const HOST_PREFIX = /^\/hosts\/(badges|economy)(\/.*)$/;
+
 const ID_FIELDS: Record<string, FakeItemKind> = { assetIds: 'asset', badgeIds: 'badge', gamePassIds: 'gamepass', privateServerIds: 'privateserver' };
 const TYPE_FIELDS = new Set(['badges', 'gamePasses', 'privateServers', 'inventoryItemAssetTypes', 'onlyCollectibles']);
 
@@ -80,7 +96,15 @@ export class FakeRoblox {
   pageSizeCap = 100;
   trailingEmptyPage = false;
   repeatToken = false;
-  fault: ((route: RobloxRoute, userId: string | undefined) => RobloxFault | undefined) | undefined;
+  /** Names of the passes, badges and assets that exist, by `kind:id`; any other id is unknown to Roblox. */
+  readonly catalog = new Map<string, string>();
+  /**
+   * The status for an unknown game pass or asset id: undocumented (roblox-api.md 10.2 assumes a
+   * non-2xx, likely 404, with a legacy {"errors":[…]} body), so tests can choose 400 as well.
+   */
+  missingItemStatus: 404 | 400 = 404;
+  /** Told the user id (inventory, user) or the item id (item details) of each request. */
+  fault: ((route: RobloxRoute, id: string | undefined) => RobloxFault | undefined) | undefined;
   readonly oauth: FakeOAuth = {
     clients: new Map(),
     decision: 'allow',
@@ -95,6 +119,19 @@ export class FakeRoblox {
   private readonly starts = new Map<string, number[]>();
   private server?: Awaited<ReturnType<typeof listen>>['server'];
   url = '';
+
+  /** Base URLs of the hosts served under a prefix (see the top of this file). */
+  get badgesUrl(): string {
+    return `${this.url}/hosts/badges`;
+  }
+
+  get economyUrl(): string {
+    return `${this.url}/hosts/economy`;
+  }
+
+  addItem(kind: FakeNamedKind, id: string, name: string): void {
+    this.catalog.set(`${kind}:${id}`, name);
+  }
 
   addUser(user: Partial<FakeRobloxUser> & { id: string; name: string }): FakeRobloxUser {
     const full: FakeRobloxUser = { about: '', inventoryPublic: true, items: [], ...user };
@@ -132,11 +169,17 @@ export class FakeRoblox {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
+    const prefixed = HOST_PREFIX.exec(url.pathname);
+    const host = prefixed?.[1] ?? 'apis';
+    if (prefixed) url.pathname = prefixed[2]!;
+    const item = req.method === 'GET' ? ITEM_ROUTES.map((r) => ({ ...r, match: r.host === host ? r.path.exec(url.pathname) : null })).find((r) => r.match) : undefined;
+    if (prefixed && !item) return this.unrouted(req, url, res);
     const inventory = url.pathname.match(/^\/cloud\/v2\/users\/([^/]+)\/inventory-items$/);
     const user = url.pathname.match(/^\/cloud\/v2\/users\/([^/]+)$/);
     const oauthRoutes: Record<string, RobloxRoute> = { 'GET /oauth/v1/authorize': 'authorize', 'POST /oauth/v1/token': 'token', 'GET /oauth/v1/userinfo': 'userinfo', 'POST /oauth/v1/token/revoke': 'revoke' };
-    const route: RobloxRoute | undefined =
-      req.method === 'GET' && inventory
+    const route: RobloxRoute | undefined = item
+      ? item.route
+      : req.method === 'GET' && inventory
         ? 'inventory'
         : req.method === 'GET' && user
           ? 'user'
@@ -152,6 +195,7 @@ export class FakeRoblox {
       status: 0,
       userId,
       hadApiKey: typeof req.headers['x-api-key'] === 'string',
+      ...(item ? { itemId: decodeURIComponent(item.match![1]!) } : {}),
     };
     this.requests.push(record);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -160,12 +204,13 @@ export class FakeRoblox {
     };
     if (!route) return reply(404, { errors: [{ code: 0, message: 'NotFound' }] });
 
-    const fault = this.fault?.(route, userId);
+    const fault = this.fault?.(route, userId ?? record.itemId);
     if (fault?.hang) return; // the socket stays open until the client gives up or the server closes
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault?.hold) await fault.hold.catch(() => undefined);
     if (fault?.status) return reply(fault.status, fault.body ?? '', fault.headers);
 
+    if (item) return this.itemDetails(item.kind, record, reply);
     if (route === 'usernames') return this.usernames(req, reply);
     if (route === 'authorize') return this.authorize(url.searchParams, res, record);
     if (route === 'token') return this.token(req, reply);
@@ -184,6 +229,51 @@ export class FakeRoblox {
       return reply(429, { code: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).' }, limited.headers);
     }
     this.inventory(userId!, url.searchParams, bearer, (status, body) => reply(status, body, limited.headers));
+  }
+
+  /** A request under a host prefix that host does not serve: Roblox's routing answer. */
+  private unrouted(req: IncomingMessage, url: URL, res: ServerResponse): void {
+    this.requests.push({ route: 'user', method: req.method ?? '', path: url.pathname, query: {}, status: 404, hadApiKey: typeof req.headers['x-api-key'] === 'string' });
+    sendJson(res, 404, { errors: [{ code: 0, message: 'NotFound' }] });
+  }
+
+  /**
+   * Item details, anonymous: the bot's API key has no business on these legacy hosts, so sending
+   * it is recorded as a violation. Only the badge endpoint is in the spec (its 200 body is checked
+   * against it, and its 404 body is the spec's); the game-pass and asset ones are undocumented, so
+   * their bodies follow what community clients read (roblox-api.md 10.2: PascalCase ProductInfo).
+   */
+  private itemDetails(kind: FakeNamedKind, record: RobloxRequestRecord, reply: (status: number, body: unknown) => void): void {
+    if (record.hadApiKey) this.specErrors.push(`${record.path}: the API key was sent to an anonymous endpoint`);
+    const id = record.itemId!;
+    const name = /^\d+$/.test(id) ? this.catalog.get(`${kind}:${id}`) : undefined;
+    if (kind === 'badge') {
+      if (name === undefined) return reply(404, { errors: [{ code: 1, message: 'Badge is invalid or does not exist.' }] });
+      const body = {
+        id: Number(id),
+        name,
+        description: '',
+        displayName: name,
+        displayDescription: '',
+        enabled: true,
+        iconImageId: 1,
+        displayIconImageId: 1,
+        created: '2024-01-01T00:00:00Z',
+        updated: '2024-01-01T00:00:00Z',
+        statistics: { pastDayAwardedCount: 0, awardedCount: 0, winRatePercentage: 0 },
+        awardingUniverse: { id: 1, name: 'Experience', rootPlaceId: 1 },
+      };
+      const problems = robloxSpec.badge(body);
+      if (problems.length > 0) this.specErrors.push(`BadgeResponse: ${problems.join('; ')}`);
+      return reply(200, body);
+    }
+    if (name === undefined) {
+      const message = kind === 'gamepass' ? 'The game pass is invalid or does not exist.' : 'The asset id is invalid.';
+      return reply(this.missingItemStatus, { errors: [{ code: kind === 'gamepass' ? 1 : 0, message }] });
+    }
+    const creator = { Id: 1, Name: 'Creator', CreatorType: 'User', CreatorTargetId: 1, HasVerifiedBadge: false };
+    const common = { Name: name, Description: '', Creator: creator, IconImageAssetId: 1, Created: '2024-01-01T00:00:00Z', Updated: '2024-01-01T00:00:00Z', PriceInRobux: 100, IsForSale: true };
+    reply(200, kind === 'gamepass' ? { TargetId: Number(id), ProductType: 'Game Pass', AssetId: 0, ProductId: 1, AssetTypeId: 0, ...common } : { TargetId: 1, ProductType: 'User Product', AssetId: Number(id), ProductId: 1, AssetTypeId: 8, ...common });
   }
 
   /** A live access token from `Authorization: Bearer`, or undefined. */

@@ -2,6 +2,7 @@
 // and what they receive against them, and record every mismatch for the tests to assert on.
 
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -25,6 +26,13 @@ addFormats(robloxAjv);
 for (const format of ['enum', 'int32', 'int64', 'double', 'float']) robloxAjv.addFormat(format, true);
 robloxAjv.addSchema(readSpec('roblox/roblox-opencloud-v2-users-inventory.subset.json'), 'roblox-v2');
 robloxAjv.addSchema(readSpec('roblox/roblox-legacy-users-inventory.subset.json'), 'roblox-legacy');
+// No subset holds the badge details endpoint: its schemas come from the complete spec.
+type Operation = { servers?: { url: string }[]; responses: Record<string, { description?: string }> };
+const fullRoblox = JSON.parse(gunzipSync(readFileSync(new URL('roblox/openapi.full.b0bf2f15.json.gz', SPECS))).toString('utf8')) as {
+  components: unknown;
+  paths: Record<string, Record<string, Operation>>;
+};
+robloxAjv.addSchema({ components: fullRoblox.components }, 'roblox-full');
 
 const cache = new Map<string, ValidateFunction>();
 function compiled(ajv: Ajv | Ajv2020, ref: string): ValidateFunction {
@@ -55,4 +63,8 @@ export const robloxSpec = {
   usernamesResponse: (value: unknown) =>
     check(robloxAjv, 'roblox-legacy#/components/schemas/Roblox.Web.WebAPI.Models.ApiArrayResponse_Roblox.Users.Api.MultiGetUserByNameResponse_', value),
   usernamesRequest: (value: unknown) => check(robloxAjv, 'roblox-legacy#/components/schemas/Roblox.Users.Api.MultiGetByUsernameRequest', value),
+  /** GET badges.roblox.com/v1/badges/{badgeId} */
+  badge: (value: unknown) => check(robloxAjv, 'roblox-full#/components/schemas/Roblox.Badges.Api.BadgeResponse', value),
+  /** An operation of the complete spec, for its host and documented error answers. */
+  operation: (path: string, method: string): Operation | undefined => fullRoblox.paths[path]?.[method],
 };

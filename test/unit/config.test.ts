@@ -20,6 +20,8 @@ describe('loadConfig', () => {
         discordApiBaseUrl: 'https://discord.com/api',
         robloxApiBaseUrl: 'https://apis.roblox.com',
         robloxUsersApiBaseUrl: 'https://users.roblox.com',
+        robloxBadgesApiBaseUrl: 'https://badges.roblox.com',
+        robloxEconomyApiBaseUrl: 'https://economy.roblox.com',
         logLevel: 'info',
       },
     });
@@ -50,6 +52,8 @@ describe('loadConfig', () => {
     [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: '2.5' }, /ROBLOX_INVENTORY_RATE_LIMIT must be a whole number/],
     [{ ...valid, DISCORD_API_BASE_URL: 'discord.com' }, /DISCORD_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_API_BASE_URL: 'ftp://x' }, /ROBLOX_API_BASE_URL must be an http\(s\) URL/],
+    [{ ...valid, ROBLOX_BADGES_API_BASE_URL: 'badges.roblox.com' }, /ROBLOX_BADGES_API_BASE_URL must be an http\(s\) URL/],
+    [{ ...valid, ROBLOX_ECONOMY_API_BASE_URL: 'file:///etc' }, /ROBLOX_ECONOMY_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be a SQLite file URL/],
     [{ ...valid, LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ ...valid, DISCORD_APPLICATION_ID: 'abc' }, /DISCORD_APPLICATION_ID must be a numeric Discord id/],

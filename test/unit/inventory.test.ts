@@ -57,7 +57,7 @@ describe('Roblox client against the fake', () => {
     fake.repeatToken = false;
     fake.pageSizeCap = 100;
     fake.rateLimit = { perWindow: 100, windowMs: 60_000, sendRetryAfter: true };
-    api = createRobloxApi({ apiBaseUrl: fake.url, usersBaseUrl: fake.url, apiKey: 'key', inventoryPerMinute: 100, http: { timeoutMs: 300, backoffBaseMs: 5, maxRetryWaitMs: 2_000 } });
+    api = createRobloxApi({ apiBaseUrl: fake.url, usersBaseUrl: fake.url, badgesBaseUrl: fake.badgesUrl, economyBaseUrl: fake.economyUrl, apiKey: 'key', inventoryPerMinute: 100, http: { timeoutMs: 300, backoffBaseMs: 5, maxRetryWaitMs: 2_000 } });
   });
   afterAll(() => expect(fake.specErrors).toEqual([]));
 
@@ -157,7 +157,7 @@ describe('Roblox client against the fake', () => {
   test('stays inside the budget: a fake enforcing the same limit sends no 429', async () => {
     fake.rateLimit = { perWindow: 5, windowMs: 400, sendRetryAfter: true };
     fake.apiKeys.set('fresh-key', 'fresh-owner'); // a quota no earlier test has spent
-    api = createRobloxApi({ apiBaseUrl: fake.url, usersBaseUrl: fake.url, apiKey: 'fresh-key', inventoryPerMinute: 5, windowMs: 400, http: { timeoutMs: 1_000, backoffBaseMs: 5 } });
+    api = createRobloxApi({ apiBaseUrl: fake.url, usersBaseUrl: fake.url, badgesBaseUrl: fake.badgesUrl, economyBaseUrl: fake.economyUrl, apiKey: 'fresh-key', inventoryPerMinute: 5, windowMs: 400, http: { timeoutMs: 1_000, backoffBaseMs: 5 } });
     fake.addUser({ id: '1', name: 'a', items: [{ kind: 'gamepass', id: '5' }] });
     const results = await Promise.all(Array.from({ length: 12 }, () => checkOwnership(api, '1', [{ kind: 'gamepass', itemId: '5' }])));
     expect(results.every((r) => r.outcomes.get('gamepass:5')?.status === 'owns')).toBe(true);
