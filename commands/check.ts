@@ -9,6 +9,7 @@ import { bindLine, describePlanChanges, replyEmbed, roleMention, timestamp, user
 import { planRoles, type RoleAccess } from '../src/roleplan';
 
 export const check: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles },
   definition: {
     name: 'check',
     description: "See a member's linked Roblox account, each bind's outcome and what the next sync would change",
@@ -18,7 +19,6 @@ export const check: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) throw new UserError('`/check` needs the Manage Roles permission.');
     const target = userOption(interaction, 'member', true)!;
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const server = services.discord.server(interaction.guildId);

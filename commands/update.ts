@@ -3,6 +3,7 @@ import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/com
 import { fitMessage, summarizeServer, userMention } from '../src/reports';
 
 export const update: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles, forOption: 'member' },
   definition: {
     name: 'update',
     description: 'Re-check Roblox ownership now and fix roles',
@@ -13,9 +14,6 @@ export const update: SlashCommand = {
   async run(interaction, services) {
     const target = userOption(interaction, 'member', false) ?? interaction.user;
     const self = target.id === interaction.user.id;
-    if (!self && !interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) {
-      throw new UserError('Re-checking another member needs the Manage Roles permission.');
-    }
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const link = await services.db.link.findUnique({ where: { discordUserId: target.id } });
     if (!link) throw new UserError(self ? 'You have not linked a Roblox account yet: run `/verify`.' : `${userMention(target.id)} has not linked a Roblox account.`);

@@ -4,6 +4,7 @@ import { timestamp, userMention } from '../src/reports';
 import { findRobloxAccount } from '../src/verification';
 
 export const whois: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles },
   definition: {
     name: 'whois',
     description: 'Find the member of this server linked to a Roblox account',
@@ -13,7 +14,6 @@ export const whois: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) throw new UserError('`/whois` needs the Manage Roles permission.');
     const input = stringOption(interaction, 'roblox', true, 32)!;
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     // A numeric id needs no Roblox call; a name is resolved (and so is checked to exist).

@@ -5,6 +5,7 @@ import type { RESTOptions } from '@discordjs/rest';
 import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Options, Partials } from 'discord.js';
 import { schedule } from 'node-cron';
 import { COMMANDS } from '../commands/index';
+import { loadApprovals } from './approvals';
 import { type Clock, systemClock } from './clock';
 import type { Services } from './commands';
 import type { Config } from './config';
@@ -97,7 +98,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     }),
     allowedMentions: { parse: [] },
   });
-  const discord = discordSide(client);
+  const approvals = await loadApprovals(db);
+  const discord = discordSide(client, approvals);
   const serverLog = createServerLog(client, db, log);
   const oauth = config.oauth && {
     settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
@@ -109,7 +111,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog, stats: options.stats });
   runsForMetrics = runs;
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
-  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, grants, signIns };
+  const services: Services = { db, roblox, discord, approvals, sync, runs, log, clock, serverLog, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));

@@ -1,9 +1,11 @@
-// Routes each interaction to its command, and is the one place where a failure becomes a reply:
-// a UserError is shown as written; anything else is logged and answered with a safe message.
+// Routes each interaction to its command. Every command passes through here, so this is where
+// who may run it is decided (src/permissions.ts). And it is the one place where a failure becomes
+// a reply: a UserError is shown as written; anything else is logged and answered with a safe message.
 
 import { type Interaction, MessageFlags, type RepliableInteraction } from 'discord.js';
 import { randomUUID } from 'node:crypto';
-import { type Services, type SlashCommand, UserError } from './commands';
+import { type Services, type SlashCommand, UserError, userOptionId } from './commands';
+import { commandRefusal } from './permissions';
 
 export function interactionRouter(commands: readonly SlashCommand[], services: Services) {
   const byName = new Map(commands.map((c) => [c.definition.name, c]));
@@ -16,6 +18,8 @@ export function interactionRouter(commands: readonly SlashCommand[], services: S
       if (interaction.isChatInputCommand()) {
         const command = byName.get(interaction.commandName);
         if (!command) throw new UserError(`Unknown command \`/${interaction.commandName}\`.`);
+        const refusal = commandRefusal(interaction.member, command.definition.name, command.permission, (name) => userOptionId(interaction, name));
+        if (refusal) throw new UserError(refusal);
         await command.run(interaction, services);
       } else {
         const [prefix = '', argument = ''] = interaction.customId.split(':', 2);
