@@ -19,6 +19,8 @@ export const update: SlashCommand = {
     if (!link) throw new UserError(self ? 'You have not linked a Roblox account yet: run `/verify`.' : `${userMention(target.id)} has not linked a Roblox account.`);
     const result = await services.sync.one(target.id, { priority: true });
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
+    // They left since Discord sent the command: nothing about them is shown here any more.
+    if (!self && here && !here.present) throw new UserError(`${userMention(target.id)} is not a member of this server.`);
     await interaction.editReply(fitMessage([`Re-checked ${self ? 'you' : userMention(target.id)} (Roblox **${link.robloxUsername}**).`, ...summarizeServer(here)]));
   },
 };

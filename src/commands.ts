@@ -123,6 +123,16 @@ export function userOptionId(interaction: GuildCommand, name: string): string | 
   return found ? String(found.value) : undefined;
 }
 
+/**
+ * A user named by any option who is not a member of this server (Discord resolves members only for
+ * those who are). Nothing about them may be shown here: their link, outcomes and roles belong to
+ * the servers they are in.
+ */
+export function outsiderNamed(interaction: GuildCommand): string | undefined {
+  const outsider = allOptions(interaction).find((o) => o.type === ApplicationCommandOptionType.User && String(o.value) !== interaction.user.id && !o.member);
+  return outsider ? String(outsider.value) : undefined;
+}
+
 export function subcommand(interaction: GuildCommand, allowed: readonly string[]): string {
   const name = interaction.options.data[0]?.type === ApplicationCommandOptionType.Subcommand ? interaction.options.data[0].name : undefined;
   if (!name || !allowed.includes(name)) throw new UserError(`Use one of: ${allowed.map((a) => `\`${a}\``).join(', ')}.`);
