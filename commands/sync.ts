@@ -15,11 +15,15 @@ export const sync: SlashCommand = {
   },
 
   async run(interaction, services) {
+    services.share.claim(interaction.guildId, 1);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     // The first progress line comes after a couple of seconds: a quick sync shows only its summary.
     let lastEdit = services.clock.now();
     let editing: Promise<unknown> = Promise.resolve();
+    let spent = 0;
     const show = (progress: ServerProgress) => {
+      services.share.spend(interaction.guildId, progress.done - spent);
+      spent = progress.done;
       const now = services.clock.now();
       if (now - lastEdit < EDIT_EVERY_MS || progress.done === progress.total) return;
       lastEdit = now;

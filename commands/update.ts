@@ -17,7 +17,9 @@ export const update: SlashCommand = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const link = await services.db.link.findUnique({ where: { discordUserId: target.id } });
     if (!link) throw new UserError(self ? 'You have not linked a Roblox account yet: run `/verify`.' : `${userMention(target.id)} has not linked a Roblox account.`);
+    if (!self) services.share.claim(interaction.guildId, 1);
     const result = await services.sync.one(target.id, { priority: true });
+    if (!self) services.share.spend(interaction.guildId, 1);
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
     // They left since Discord sent the command: nothing about them is shown here any more.
     if (!self && here && !here.present) throw new UserError(`${userMention(target.id)} is not a member of this server.`);

@@ -16,6 +16,7 @@ import { interactionRouter } from './interactions';
 import { healthCheck } from './health';
 import type { Logger } from './log';
 import { createMetrics, robloxEndpoint } from './metrics';
+import { createPriorityShare } from './priorityshare';
 import { createGrants } from './oauth/grants';
 import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
@@ -38,6 +39,8 @@ export interface BotOptions {
   discordRest?: Partial<RESTOptions>;
   /** Benchmarks: collects the sync's database and planner time. */
   stats?: SyncStats;
+  /** Priority re-checks per server per hour (/sync, /update of someone else); tests lower it. */
+  priorityShare?: number;
 }
 
 export interface Bot {
@@ -111,7 +114,9 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const runs = createSyncRuns({ db, discord, log, clock, sync, metrics, serverLog, stats: options.stats });
   runsForMetrics = runs;
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
-  const services: Services = { db, roblox, discord, approvals, sync, runs, log, clock, serverLog, grants, signIns };
+  // A tenth of an hour of the key's inventory budget per server, counted in members.
+  const share = createPriorityShare(options.priorityShare ?? config.robloxInventoryRateLimit * 6, clock);
+  const services: Services = { db, roblox, discord, approvals, share, sync, runs, log, clock, serverLog, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));

@@ -21,6 +21,7 @@ import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
 import type { Grants } from './oauth/grants';
 import type { CommandPermission } from './permissions';
+import type { PriorityShare } from './priorityshare';
 import type { SignIns } from './oauth/signin';
 import type { RobloxApi } from './roblox/api';
 import type { MemberSync } from './sync/members';
@@ -31,6 +32,8 @@ export interface Services {
   roblox: RobloxApi;
   discord: DiscordSide;
   approvals: Approvals;
+  /** Each server's bounded share of priority re-checks (/sync, /update of someone else). */
+  share: PriorityShare;
   sync: MemberSync;
   runs: SyncRuns;
   log: Logger;

@@ -1,7 +1,8 @@
 // Two servers share one bot, and each one's staff plays the other's adversary: nothing they run
-// may tell them about the other server's members.
+// may tell them about the other server's members, nor take the bot's shared Roblox budget for long.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Clock } from '../../src/clock';
 import type { FakeGuild } from '../fakes/discord';
 import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
 
@@ -9,6 +10,11 @@ let world: World;
 let alpha: FakeGuild;
 let beta: FakeGuild;
 const roles = { alpha: '', beta: '' };
+/** Priority re-checks each server may ask for per hour, kept small so the test can spend it. */
+const SHARE = 3;
+// The bot's clock runs ahead when a test needs a server's share to refill.
+let ahead = 0;
+const clock: Clock = { now: () => Date.now() + ahead, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 beforeAll(async () => {
   world = await createWorld();
@@ -16,7 +22,7 @@ beforeAll(async () => {
   beta = world.discord.addGuild('Beta');
   roles.alpha = world.discord.addRole(alpha.id, 'Alpha VIP', { position: 3 });
   roles.beta = world.discord.addRole(beta.id, 'Beta VIP', { position: 3 });
-  await startTestBot(world);
+  await startTestBot(world, {}, { clock, priorityShare: SHARE });
   await bind(world, alpha.id, roles.alpha, 'gamepass', 3101);
   await bind(world, beta.id, roles.beta, 'gamepass', 3102);
 }, 60_000);
@@ -60,5 +66,40 @@ describe('privacy between servers', () => {
     } finally {
       world.discord.fault = undefined;
     }
+  });
+});
+
+describe('each server\'s share of priority work', () => {
+  test('/sync and /update member: are rationed per server, say when to retry, and leave the other server and a member\'s own /update alone', async () => {
+    const fans = Array.from({ length: SHARE + 1 }, (_, i) => {
+      world.roblox.addUser({ id: String(3300 + i), name: `AlphaFan${i}`, items: [{ kind: 'gamepass', id: '3101' }] });
+      return newMember(world, alpha.id, `alpha-fan-${i}`);
+    });
+    for (const [i, fan] of fans.entries()) await verifyByProfile(world, alpha.id, fan, String(3300 + i));
+    world.roblox.addUser({ id: '3400', name: 'BetaFan', items: [{ kind: 'gamepass', id: '3102' }] });
+    const betaFan = newMember(world, beta.id, 'beta-fan');
+    await verifyByProfile(world, beta.id, betaFan, '3400');
+
+    // Alpha's staff spend Alpha's share: a /sync of more linked members than the share holds...
+    expect(await command(alpha, alpha.ownerId, 'sync')).toMatch(/^Sync finished: re-checked \d+ linked member/);
+    // ...and every further /sync or /update of someone else waits, and says until when.
+    const refused = await command(alpha, alpha.ownerId, 'sync');
+    expect(refused).toMatch(new RegExp(`^This server has used its share of priority re-checks for now \\(${SHARE} members an hour.*Try again <t:\\d+:R>`));
+    expect(await command(alpha, alpha.ownerId, 'update', [opt.user('member', fans[0]!)])).toMatch(/used its share of priority re-checks/);
+    const inventoryReads = world.roblox.count('inventory');
+    // A member's own /update is not rationed.
+    expect(await command(alpha, fans[0]!, 'update')).toContain('Re-checked you');
+    expect(world.roblox.count('inventory')).toBeGreaterThan(inventoryReads);
+
+    // Beta has its own share, untouched by Alpha's.
+    expect(await command(beta, beta.ownerId, 'update', [opt.user('member', betaFan)])).toContain(`Re-checked <@${betaFan}>`);
+    expect(await command(beta, beta.ownerId, 'sync')).toMatch(/^Sync finished/);
+
+    // At the time the reply gave, Alpha may go again; a minute earlier, not yet.
+    const retryAt = Number(refused.match(/<t:(\d+):R>/)![1]) * 1000;
+    ahead = retryAt - Date.now() - 60_000;
+    expect(await command(alpha, alpha.ownerId, 'sync')).toMatch(/used its share of priority re-checks/);
+    ahead = retryAt - Date.now();
+    expect(await command(alpha, alpha.ownerId, 'sync')).toMatch(/^Sync finished/);
   });
 });
