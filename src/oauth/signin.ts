@@ -65,6 +65,7 @@ const hash = (value: string) => createHash('sha256').update(value).digest('base6
 
 const GONE: Problem = { title: 'This sign-in link no longer works', message: 'It was already used, replaced by a newer one, or cancelled. Run /verify in Discord to get a new link.' };
 const OTHER_BROWSER: Problem = { title: 'This sign-in was started in another browser', message: 'Open the link from /verify in this browser and sign in from there. Nothing was linked.' };
+const UNCONFIRMED: Problem = { title: 'Discord has not confirmed this browser', message: 'Open the link from /verify and continue from its page: Discord confirms who you are before Roblox is asked. Nothing was linked.' };
 const EXPIRED: Problem = { title: 'This sign-in link has expired', message: 'Links work for 10 minutes. Run /verify in Discord to get a new one.' };
 
 export function createSignIns(deps: SignInDeps): SignIns {
@@ -142,7 +143,8 @@ export function createSignIns(deps: SignInDeps): SignIns {
       const found = await live(state);
       if (!found.ok) return found;
       const cookie = randomBytes(32).toString('base64url');
-      await db.oAuthState.update({ where: { state }, data: { browserHash: hash(cookie) } });
+      // A new browser needs Discord's word of its own: a confirmation given to another never carries over.
+      await db.oAuthState.update({ where: { state }, data: { browserHash: hash(cookie), discordChecked: false } });
       return { ok: true, redirect: discordAuthorizeUrl(deps.discordOAuth, state), cookie };
     },
 
@@ -183,7 +185,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
       const { row } = found;
       // Only the browser that confirmed on our page may finish; nothing is spent otherwise.
       if (!cookie || row.browserHash !== hash(cookie)) return { kind: 'failed', ...OTHER_BROWSER };
-      if (!row.discordChecked) return { kind: 'failed', ...GONE };
+      if (!row.discordChecked) return { kind: 'failed', ...UNCONFIRMED };
       const spent = await db.oAuthState.deleteMany({ where: { state } });
       if (spent.count === 0) return { kind: 'failed', ...GONE };
       const error = query.get('error');
