@@ -123,6 +123,7 @@ export function expectCleanRun(world: World): void {
   if ([world.config.discordToken, world.config.robloxApiKey, OAUTH_CLIENT.secret, world.discord.oauth.clientSecret].some((secret) => logs.includes(secret))) throw new Error('a secret appeared in the logs');
   const tokens = [...world.roblox.oauth.accessTokens.keys(), ...world.roblox.oauth.refreshTokens.keys(), ...world.roblox.oauth.codes.keys()];
   if (tokens.some((token) => logs.includes(token))) throw new Error('an OAuth token or code appeared in the logs');
+  if ([...world.discord.interactions.keys()].some((token) => logs.includes(token))) throw new Error('an interaction token appeared in the logs');
   if (world.roblox.oauth.clientErrors.length > 0) throw new Error(`OAuth protocol errors: ${JSON.stringify(world.roblox.oauth.clientErrors)}`);
 }
 

@@ -136,6 +136,22 @@ describe('/whois', () => {
   });
 });
 
+describe('secrets in logs', () => {
+  test('an interaction Discord no longer knows: its failure is logged, its token is not', async () => {
+    world.discord.fault = (_method, template) => (template === '/interactions/{interaction_id}/{interaction_token}/callback' ? { status: 404, body: { code: 10062, message: 'Unknown interaction' } } : undefined);
+    try {
+      const record = world.discord.sendCommand(world.guild.id, owner(), 'settings', [opt.sub('show')]);
+      // discord.js's error carries the callback URL, token and all; the log keeps the URL, censored.
+      await until(() => world.logs.some((line) => line.includes('could not answer an interaction')), 'the failure to be logged');
+      const logs = world.logs.join('');
+      expect(logs).toContain(`/interactions/${record.id}/[secret]/callback`);
+      expect(logs).not.toContain(record.token);
+    } finally {
+      world.discord.fault = undefined;
+    }
+  });
+});
+
 describe('/healthz and /metrics', () => {
   test('health: gateway, database, age of the last completed sync', async () => {
     const response = await fetch(`${base}/healthz`);
