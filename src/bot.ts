@@ -17,6 +17,7 @@ import { healthCheck } from './health';
 import type { Logger } from './log';
 import { createMetrics, robloxEndpoint } from './metrics';
 import { createPriorityShare } from './priorityshare';
+import { cannotReach, networkFailure, unreachableHosts } from './reachability';
 import { createGrants } from './oauth/grants';
 import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
@@ -155,8 +156,11 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       });
       log.info({ port: web.port, signIn: signIns !== undefined }, 'HTTP server listening');
     }
-    await login(client, config.discordToken);
+    await login(client, config.discordToken, config.discordApiBaseUrl);
     log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
+    // Not fatal: until Roblox answers, every check is "unknown" and no role changes.
+    const robloxProblem = await unreachableHosts('Roblox', [config.robloxApiBaseUrl, config.robloxUsersApiBaseUrl], 'ROBLOX_API_BASE_URL / ROBLOX_USERS_API_BASE_URL');
+    if (robloxProblem) log.warn(`${robloxProblem} Until it can be reached, ownership is unknown and no role is changed.`);
     if (await ensureCommandsRegistered(client.application!, COMMANDS.map((c) => c.definition))) log.info('slash commands registered');
   } catch (error) {
     await stopAll();
@@ -184,7 +188,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
 }
 
 /** Logs in and waits until the client is ready; a refused intent or token becomes a StartupError. */
-function login(client: Client, token: string): Promise<void> {
+function login(client: Client, token: string, apiUrl: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDisconnect = (event: { code: number }) => {
       if (event.code === GatewayCloseCodes.DisallowedIntents) reject(new StartupError(INTENT_HELP));
@@ -198,7 +202,9 @@ function login(client: Client, token: string): Promise<void> {
     });
     client.login(token).catch((error: unknown) => {
       const { status, code } = error as { status?: number; code?: unknown };
-      reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
+      const network = networkFailure(error);
+      if (network) reject(new StartupError(cannotReach('Discord', apiUrl, network, 'DISCORD_API_BASE_URL')));
+      else reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
     });
   });
 }
