@@ -130,9 +130,10 @@ describe('/whois', () => {
     expect(await command(owner(), 'whois', [opt.string('roblox', 'findme')])).toMatch(new RegExp(`Roblox \\*\\*Findme\\*\\* \\(id 8300\\) is linked to <@${member}>.*profile code`));
     expect(await command(owner(), 'whois', [opt.string('roblox', '8300')])).toContain(`<@${member}>`);
     expect(await command(owner(), 'whois', [opt.string('roblox', 'nobody_here')])).toContain('No Roblox account is named "nobody_here"');
-    // Linked, but not a member here: the answer does not reveal the link.
+    // Linked, but not a member here: the answer does not reveal the link, not even by the stored name.
     world.discord.removeMember(world.guild.id, member);
-    expect(await command(owner(), 'whois', [opt.string('roblox', '8300')])).toBe('No member of this server is linked to Roblox **Findme** (id 8300).');
+    expect(await command(owner(), 'whois', [opt.string('roblox', '8300')])).toBe('No member of this server is linked to Roblox **8300** (id 8300).');
+    expect(await command(owner(), 'whois', [opt.string('roblox', '8399')])).toBe('No member of this server is linked to Roblox **8399** (id 8399).'); // as for an account never linked
   });
 });
 
