@@ -52,7 +52,7 @@ export interface SignIns {
   start(requester: Requester & { guildId: string }, onDone?: (outcome: SignInOutcome) => Promise<void>): Promise<{ url: string; expiresAt: Date }>;
   /** Whose sign-in a state is, for the page that asks before going to Roblox. */
   view(state: string): Promise<({ ok: true } & Requester) | ({ ok: false } & Problem)>;
-  /** Continue pressed: the cookie that binds this browser, and Discord's page to say whose it is. */
+  /** Continue pressed: a new cookie binds this browser (any earlier confirmation is void), and Discord's page to say whose it is. */
   begin(state: string): Promise<{ ok: true; redirect: string; cookie: string } | ({ ok: false } & Problem)>;
   /** Back from Discord: on to Roblox if the browser is the requester's; otherwise the sign-in ends. */
   confirmDiscord(query: URLSearchParams, cookie: string | undefined): Promise<{ ok: true; redirect: string } | ({ ok: false } & Problem)>;
@@ -167,7 +167,9 @@ export function createSignIns(deps: SignInDeps): SignIns {
         tell(state, { kind: 'failed', discordUserId: row.discordUserId, title: 'Sign-in stopped', message: 'Your sign-in link was opened by a different Discord account, so nothing was linked. Run /verify again and open the link yourself.' });
         return { ok: false, title: 'This link was made for another Discord account', message: `It belongs to ${row.requesterName}. Nothing was linked. To link your own account, run /verify in Discord.` };
       }
-      await db.oAuthState.update({ where: { state }, data: { discordChecked: true } });
+      // Only if no other Continue re-bound the sign-in while Discord was being asked.
+      const confirmed = await db.oAuthState.updateMany({ where: { state, browserHash: hash(cookie) }, data: { discordChecked: true } });
+      if (confirmed.count === 0) return { ok: false, ...OTHER_BROWSER };
       return { ok: true, redirect: authorizeUrl(deps.roblox, deps.settings.client, state, row.codeVerifier) };
     },
 

@@ -58,6 +58,13 @@ async function continueToRoblox(page: Page, url: string, requester: string): Pro
   return { title: await page.title(), text: (await page.textContent('body')) ?? '' };
 }
 
+/** Roblox's consent page for this sign-in as a thief would ask for it: the state, and no PKCE. */
+function authorizeWithoutPkce(state: string): string {
+  const authorize = new URL('/oauth/v1/authorize', world.roblox.url);
+  authorize.search = new URLSearchParams({ client_id: OAUTH_CLIENT.id, redirect_uri: `http://127.0.0.1:${port}/oauth/callback`, scope: 'openid profile user.inventory-item:read', response_type: 'code', state }).toString();
+  return authorize.toString();
+}
+
 async function withContext<T>(use: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
   const context = await browser.newContext();
   try {
@@ -178,9 +185,7 @@ describe('Sign in with Roblox', () => {
     await withContext(async (page, context) => {
       await page.goto(url);
       expect((await context.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 })).status()).toBe(303);
-      const authorize = new URL('/oauth/v1/authorize', world.roblox.url);
-      authorize.search = new URLSearchParams({ client_id: OAUTH_CLIENT.id, redirect_uri: `${base}/oauth/callback`, scope: 'openid profile user.inventory-item:read', response_type: 'code', state }).toString();
-      await page.goto(authorize.toString());
+      await page.goto(authorizeWithoutPkce(state));
       expect(page.url()).toContain('/oauth/callback?code=');
       expect(await page.title()).toContain('Discord has not confirmed this browser');
     });
@@ -188,6 +193,40 @@ describe('Sign in with Roblox', () => {
     expect(world.roblox.count('token')).toBe(exchanges); // ...which the bot never exchanged
     expect(await link(ivy)).toBeNull();
     expect(messageText(record.message!)).not.toContain('thief_rbx');
+  });
+
+  test('a Continue pressed elsewhere while Discord is confirming the owner: the confirmation does not pass to that browser', async () => {
+    const jade = member('jade', '5011');
+    world.roblox.addUser({ id: '5991', name: 'racer_rbx' });
+    const { url } = await startSignIn(jade);
+    const state = new URL(url).searchParams.get('state')!;
+    const base = `http://127.0.0.1:${port}`;
+    let release = () => {};
+    await withContext(async (page, context) => {
+      await page.goto(url);
+      const toDiscord = await context.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 });
+      const fromDiscord = (await context.request.get(toDiscord.headers().location!, { maxRedirects: 0 })).headers().location!;
+      // Discord's answer about Jade's browser is held until the thief has pressed Continue.
+      world.discord.oauth.hold = new Promise((resolve) => (release = resolve));
+      const asked = world.discord.oauth.exchanges;
+      const confirming = context.request.get(fromDiscord, { maxRedirects: 0 });
+      try {
+        await until(() => world.discord.oauth.exchanges > asked, 'the bot to ask Discord');
+        await withContext(async (thiefPage, thief) => {
+          await thiefPage.goto(url);
+          expect((await thief.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 })).status()).toBe(303);
+          release();
+          expect((await confirming).status()).toBe(403); // Jade's confirmation was for a cookie no longer bound
+          world.roblox.oauth.browserUser = '5991';
+          await thiefPage.goto(authorizeWithoutPkce(state));
+          expect(await thiefPage.title()).toContain('Discord has not confirmed this browser');
+        });
+      } finally {
+        world.discord.oauth.hold = undefined;
+        release();
+      }
+    });
+    expect(await link(jade)).toBeNull();
   });
 
   test('a callback replayed in another browser links nothing and does not spend the sign-in', async () => {

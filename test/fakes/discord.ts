@@ -115,7 +115,16 @@ export class FakeDiscord {
   /** Messages the bot posted in channels (the log channel). */
   readonly channelMessages: { channelId: string; guildId: string; content: string }[] = [];
   /** Discord OAuth2 (identify): the app's secret and redirects, and who is logged in to Discord in the browser. */
-  readonly oauth = { clientSecret: 'discord-client-secret-3e9b', redirectUris: [] as string[], browserUser: undefined as string | undefined, codes: new Map<string, { userId: string; redirectUri: string; used: boolean }>(), tokens: new Map<string, string>() };
+  readonly oauth = {
+    clientSecret: 'discord-client-secret-3e9b',
+    redirectUris: [] as string[],
+    browserUser: undefined as string | undefined,
+    codes: new Map<string, { userId: string; redirectUri: string; used: boolean }>(),
+    tokens: new Map<string, string>(),
+    /** Code exchanges received; while `hold` is set, each waits for it before answering (race tests). */
+    exchanges: 0,
+    hold: undefined as Promise<void> | undefined,
+  };
   readonly specErrors: string[] = [];
   readonly interactions = new Map<string, InteractionRecord>();
   globalCommands: Record<string, unknown>[] = [];
@@ -504,6 +513,8 @@ export class FakeDiscord {
 
   private async oauthToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(req));
+    this.oauth.exchanges++;
+    await this.oauth.hold;
     const basic = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
     if (basic !== `${this.applicationId}:${this.oauth.clientSecret}`) return sendJson(res, 401, { error: 'invalid_client' });
     const code = this.oauth.codes.get(form.get('code') ?? '');
