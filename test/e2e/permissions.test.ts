@@ -68,10 +68,25 @@ describe('/bind needs what Discord needs to give the role by hand', () => {
     expect(await bindsOf(roles.elite)).toBe(1);
   });
 
-  test('an Administrator may bind a role with staff powers, and is told what it carries', async () => {
+  test('an Administrator may bind a role with staff powers, which it then gives with those powers and no more', async () => {
     const reply = await bindAs(people.admin, 'add', roles.helper, 802);
     expect(reply).toContain(`Bound <@&${roles.helper}> to game pass 802`);
     expect(reply).toContain('It carries Manage Messages');
+    world.roblox.addUser({ id: '9102', name: 'HelperOne', items: [{ kind: 'gamepass', id: '802' }] });
+    world.roblox.addUser({ id: '9103', name: 'HelperTwo', items: [{ kind: 'gamepass', id: '802' }] });
+    const first = newMember(world, world.guild.id, 'helper-one');
+    const second = newMember(world, world.guild.id, 'helper-two');
+    await verifyByProfile(world, world.guild.id, first, '9102');
+    expect(has(first, roles.helper)).toBe(true); // approved as it was bound
+    // Later the role gains Administrator: that was never approved.
+    world.discord.updateRole(world.guild.id, roles.helper, { permissions: PERMISSIONS.MANAGE_MESSAGES | PERMISSIONS.ADMINISTRATOR });
+    try {
+      expect(await verifyByProfile(world, world.guild.id, second, '9103')).toContain('@Helper has gained Administrator since it was bound');
+      expect(has(second, roles.helper)).toBe(false);
+      expect(has(first, roles.helper)).toBe(true);
+    } finally {
+      world.discord.updateRole(world.guild.id, roles.helper, { permissions: PERMISSIONS.MANAGE_MESSAGES });
+    }
   });
 });
 
