@@ -35,7 +35,7 @@ const ELEVATED: readonly [bigint, string][] = [
 
 const NAMES = new Map<bigint, string>(ELEVATED);
 
-export const permissionName = (flag: bigint): string => NAMES.get(flag) ?? `permission ${flag}`;
+const permissionName = (flag: bigint): string => NAMES.get(flag) ?? `permission ${flag}`;
 
 /** The elevated permissions in a bitfield, as one number. */
 export function elevatedIn(permissions: bigint): bigint {
@@ -87,6 +87,6 @@ export function roleRefusal(member: GuildMember, role: Role, action: 'bind' | 'u
   return `You could not ${action === 'bind' ? 'give' : 'take'} @${role.name} by hand, so you cannot ${action === 'bind' ? 'bind it' : 'remove its bind'}: ${missing.join(', and ')}. Nothing was changed.`;
 }
 
-export function isOwnerOrAdministrator(member: GuildMember): boolean {
+function isOwnerOrAdministrator(member: GuildMember): boolean {
   return member.id === member.guild.ownerId || member.permissions.has(P.Administrator, false);
 }
