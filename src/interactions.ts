@@ -23,7 +23,8 @@ export function interactionRouter(commands: readonly SlashCommand[], services: S
         const refusal = commandRefusal(interaction.member, command.definition.name, command.permission, (name) => userOptionId(interaction, name));
         if (refusal) throw new UserError(refusal);
         const outsider = outsiderNamed(interaction);
-        if (outsider) throw new UserError(`${userMention(outsider)} is not a member of this server.`);
+        // Echoed only when it is an id: a hostile payload's 10,000-character "user" is not repeated.
+        if (outsider) throw new UserError(`${/^\d{17,20}$/.test(outsider) ? userMention(outsider) : 'That user'} is not a member of this server.`);
         await command.run(interaction, services);
       } else {
         const [prefix = '', argument = ''] = interaction.customId.split(':', 2);
