@@ -1,8 +1,9 @@
-import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits, type Role } from 'discord.js';
 import { BIND_KINDS, type Bind, describeBind, isBindKind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID, NAMED_KINDS } from '../src/bindings';
 import { GUILD_ONLY, type GuildCommand, integerOption, roleOption, type Services, type SlashCommand, stringOption, subcommand, UserError } from '../src/commands';
-import { bindsByServer, removeBind } from '../src/database/binds';
+import { bindsByServer, removeBind, setApproval } from '../src/database/binds';
 import { isUniqueViolation } from '../src/database/client';
+import { describePermissions, elevatedIn, roleRefusal } from '../src/permissions';
 import { fitMessage, roleMention, userMention } from '../src/reports';
 
 const typeOption = {
@@ -23,6 +24,7 @@ const idOption = {
 } as const;
 
 export const bind: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageGuild },
   definition: {
     name: 'bind',
     description: 'Manage which Roblox items earn which roles',
@@ -36,7 +38,6 @@ export const bind: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) throw new UserError('`/bind` needs the Manage Server permission.');
     const action = subcommand(interaction, ['add', 'remove', 'list']);
     if (action === 'list') return list(interaction, services);
     const target = readBind(interaction);
@@ -56,32 +57,58 @@ function readBind(interaction: GuildCommand): Bind {
 }
 
 async function add(interaction: GuildCommand, services: Services, target: Bind): Promise<void> {
+  const role = boundRole(interaction, target, 'bind');
+  // Elevated but not yet approved is no obstacle here: binding it is the approval.
   const access = services.discord.server(interaction.guildId)?.roleAccess(target.roleId) ?? { ok: false, reason: 'this server is not available to the bot' };
-  if (!access.ok) throw new UserError(`I cannot manage ${roleMention(target.roleId)}: ${access.reason}. Nothing was saved.`);
+  if (!access.ok && !access.removeOnly) throw new UserError(`I cannot manage ${roleMention(target.roleId)}: ${access.reason}. Nothing was saved.`);
   const count = await services.db.bind.count({ where: { guildId: interaction.guildId } });
   if (count >= MAX_BINDS_PER_SERVER) throw new UserError(`This server already has ${count} binds, the most allowed. Remove one first.`);
   const named: Bind = { ...target, ...(await services.itemNames.forNewBind(target)) };
   const key = { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId };
+  // Only the owner or an Administrator gets this far with a role that has any (src/permissions.ts).
+  const approved = elevatedIn(role.permissions.bitfield);
+  const approval = approved === 0n ? '' : ` It carries ${describePermissions(approved)}: the bot gives it while it has no other such permission.`;
+  let created = true;
   try {
-    await services.db.bind.create({ data: { ...key, name: named.name, createdBy: interaction.user.id } });
+    await services.db.bind.create({ data: { ...key, name: named.name, createdBy: interaction.user.id, approved: approved.toString() } });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new UserError(`${roleMention(target.roleId)} is already bound to ${describeBind(named)}.`);
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    created = false;
+  }
+  const reapproved = (await setApproval(services.db, interaction.guildId, target.roleId, approved)) > 0;
+  await services.approvals.refresh(interaction.guildId, target.roleId);
+  if (!created && !reapproved) throw new UserError(`${roleMention(target.roleId)} is already bound to ${describeBind(named)}.`);
+  if (!created) {
+    services.log.info({ guildId: interaction.guildId, by: interaction.user.id, roleId: target.roleId, approved: approved.toString() }, 'bound role approved again');
+    await services.serverLog.post(interaction.guildId, [`✅ ${userMention(interaction.user.id)} approved ${roleMention(target.roleId)} as it is now${approved === 0n ? '' : ` (${describePermissions(approved)})`}.`]);
+    await interaction.editReply(`${roleMention(target.roleId)} is already bound to ${describeBind(named)}; its permissions as they are now are approved, so linked members get it again at their next check.${approval}`);
+    return;
   }
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind added');
   await services.serverLog.post(interaction.guildId, [`➕ ${userMention(interaction.user.id)} bound ${roleMention(target.roleId)} to ${describeBind(named)}.`]);
   const unnamed = named.name === null && NAMED_KINDS.has(target.kind) ? ' Roblox could not be asked for its name just now; it will be filled in later.' : '';
   await interaction.editReply(
-    `Bound ${roleMention(target.roleId)} to ${describeBind(named)}.${unnamed} Linked members get it at their next check; run \`/sync\` to check everyone now.`,
+    `Bound ${roleMention(target.roleId)} to ${describeBind(named)}.${unnamed} Linked members get it at their next check; run \`/sync\` to check everyone now.${approval}`,
   );
 }
 
 async function remove(interaction: GuildCommand, services: Services, target: Bind): Promise<void> {
+  boundRole(interaction, target, 'unbind');
   const removed = await removeBind(services.db, interaction.guildId, target);
   if (!removed) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
+  await services.approvals.refresh(interaction.guildId, target.roleId);
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind removed');
   await services.serverLog.post(interaction.guildId, [`➖ ${userMention(interaction.user.id)} removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}.`]);
   await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}. Members keep the role unless another bind of it decides otherwise.`);
+}
+
+/** The bind's role, if the invoker could give (or take) it by hand in Discord. */
+function boundRole(interaction: GuildCommand, target: Bind, action: 'bind' | 'unbind'): Role {
+  const role = interaction.guild.roles.cache.get(target.roleId);
+  if (!role) throw new UserError(`${roleMention(target.roleId)} does not exist in this server.`);
+  const refusal = roleRefusal(interaction.member, role, action);
+  if (refusal) throw new UserError(refusal);
+  return role;
 }
 
 async function list(interaction: GuildCommand, services: Services): Promise<void> {

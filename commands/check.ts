@@ -9,6 +9,7 @@ import { bindLine, describePlanChanges, replyEmbed, roleMention, timestamp, user
 import { planRoles, type RoleAccess } from '../src/roleplan';
 
 export const check: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles },
   definition: {
     name: 'check',
     description: "See a member's linked Roblox account, each bind's outcome and what the next sync would change",
@@ -18,11 +19,14 @@ export const check: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) throw new UserError('`/check` needs the Manage Roles permission.');
     const target = userOption(interaction, 'member', true)!;
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const server = services.discord.server(interaction.guildId);
     if (!server) throw new UserError('This server is not available to the bot right now; try again shortly.');
+    // Membership first: a user's link and outcomes are shown only where they are a member.
+    const member = await server.readMember(target.id);
+    if (member.kind === 'absent') throw new UserError(`${userMention(target.id)} is not a member of this server.`);
+    if (member.kind === 'error') throw new UserError(`Could not read their membership just now (${member.detail}); try again shortly.`);
     const [link, grant, synced, binds] = await Promise.all([
       services.db.link.findUnique({ where: { discordUserId: target.id } }),
       services.db.oAuthGrant.findUnique({ where: { discordUserId: target.id } }),
@@ -37,12 +41,6 @@ export const check: SlashCommand = {
     ];
     if (link) lines.push(`Proof: ${describeProof(link.method, grant && grant.robloxUserId === link.robloxUserId ? grant : null)}`);
     if (synced?.problem) lines.push(`Problem here since ${timestamp(synced.since)}: ${synced.problem}`);
-    const member = await server.readMember(target.id);
-    if (member.kind !== 'member') {
-      lines.push(member.kind === 'absent' ? 'They are not a member of this server.' : `Their roles could not be read: ${member.detail}`);
-      await interaction.editReply(replyEmbed(title, lines));
-      return;
-    }
     if (binds.length === 0) {
       lines.push('This server has no binds (`/bind add`).');
       await interaction.editReply(replyEmbed(title, lines));

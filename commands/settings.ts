@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType, ChannelType, MessageFlags, PermissionFlag
 import { channelOption, GUILD_ONLY, type SlashCommand, subcommand, UserError } from '../src/commands';
 
 export const settings: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageGuild },
   definition: {
     name: 'settings',
     description: "This server's gatepass settings",
@@ -19,7 +20,6 @@ export const settings: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) throw new UserError('`/settings` needs the Manage Server permission.');
     const action = subcommand(interaction, ['log-channel', 'show']);
     if (action === 'show') {
       const channelId = await services.serverLog.channelOf(interaction.guildId);

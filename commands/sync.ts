@@ -1,11 +1,12 @@
 import { MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { GUILD_ONLY, type SlashCommand, UserError } from '../src/commands';
+import { GUILD_ONLY, type SlashCommand } from '../src/commands';
 import type { ServerProgress } from '../src/sync/runs';
 
 /** Discord allows a handful of edits per few seconds per message; progress needs far fewer. */
 const EDIT_EVERY_MS = 2_000;
 
 export const sync: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles },
   definition: {
     name: 'sync',
     description: 'Re-check every linked member of this server now',
@@ -14,12 +15,15 @@ export const sync: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) throw new UserError('`/sync` needs the Manage Roles permission.');
+    services.share.claim(interaction.guildId, 1);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     // The first progress line comes after a couple of seconds: a quick sync shows only its summary.
     let lastEdit = services.clock.now();
     let editing: Promise<unknown> = Promise.resolve();
+    let spent = 0;
     const show = (progress: ServerProgress) => {
+      services.share.spend(interaction.guildId, progress.done - spent);
+      spent = progress.done;
       const now = services.clock.now();
       if (now - lastEdit < EDIT_EVERY_MS || progress.done === progress.total) return;
       lastEdit = now;

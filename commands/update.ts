@@ -3,6 +3,7 @@ import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/com
 import { fitMessage, summarizeServer, userMention } from '../src/reports';
 
 export const update: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles, forOption: 'member' },
   definition: {
     name: 'update',
     description: 'Re-check Roblox ownership now and fix roles',
@@ -13,14 +14,15 @@ export const update: SlashCommand = {
   async run(interaction, services) {
     const target = userOption(interaction, 'member', false) ?? interaction.user;
     const self = target.id === interaction.user.id;
-    if (!self && !interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) {
-      throw new UserError('Re-checking another member needs the Manage Roles permission.');
-    }
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const link = await services.db.link.findUnique({ where: { discordUserId: target.id } });
     if (!link) throw new UserError(self ? 'You have not linked a Roblox account yet: run `/verify`.' : `${userMention(target.id)} has not linked a Roblox account.`);
+    if (!self) services.share.claim(interaction.guildId, 1);
     const result = await services.sync.one(target.id, { priority: true });
+    if (!self) services.share.spend(interaction.guildId, 1);
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
+    // They left since Discord sent the command: nothing about them is shown here any more.
+    if (!self && here && !here.present) throw new UserError(`${userMention(target.id)} is not a member of this server.`);
     await interaction.editReply(fitMessage([`Re-checked ${self ? 'you' : userMention(target.id)} (Roblox **${link.robloxUsername}**).`, ...summarizeServer(here)]));
   },
 };

@@ -4,6 +4,7 @@ import { timestamp, userMention } from '../src/reports';
 import { findRobloxAccount } from '../src/verification';
 
 export const whois: SlashCommand = {
+  permission: { needs: PermissionFlagsBits.ManageRoles },
   definition: {
     name: 'whois',
     description: 'Find the member of this server linked to a Roblox account',
@@ -13,7 +14,6 @@ export const whois: SlashCommand = {
   },
 
   async run(interaction, services) {
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageRoles)) throw new UserError('`/whois` needs the Manage Roles permission.');
     const input = stringOption(interaction, 'roblox', true, 32)!;
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     // A numeric id needs no Roblox call; a name is resolved (and so is checked to exist).
@@ -23,15 +23,16 @@ export const whois: SlashCommand = {
       return { id: found.value.id, name: found.value.name };
     });
     const link = await services.db.link.findUnique({ where: { robloxUserId: account.id } });
-    const label = `**${link?.robloxUsername ?? account.name ?? account.id}** (id ${account.id})`;
     // Links are global, but this answer only ever names members of this server.
     const server = services.discord.server(interaction.guildId);
     const member = link && server ? await server.readMember(link.discordUserId) : undefined;
     if (member?.kind === 'error') throw new UserError(`Could not read the member list just now (${member.detail}); try again shortly.`);
     if (!link || member?.kind !== 'member') {
-      await interaction.editReply(`No member of this server is linked to Roblox ${label}.`);
+      // Not the link's stored name: that would tell that the account is linked, somewhere.
+      await interaction.editReply(`No member of this server is linked to Roblox **${account.name ?? account.id}** (id ${account.id}).`);
       return;
     }
+    const label = `**${link.robloxUsername}** (id ${account.id})`;
     const how = link.method === 'oauth' ? 'Sign in with Roblox' : 'a profile code';
     await interaction.editReply(`Roblox ${label} is linked to ${userMention(link.discordUserId)}, since ${timestamp(link.linkedAt)} (proven with ${how}).`);
   },

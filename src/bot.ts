@@ -5,6 +5,7 @@ import type { RESTOptions } from '@discordjs/rest';
 import { Client, Events, GatewayCloseCodes, GatewayIntentBits, Options, Partials } from 'discord.js';
 import { schedule } from 'node-cron';
 import { COMMANDS } from '../commands/index';
+import { loadApprovals } from './approvals';
 import { type Clock, systemClock } from './clock';
 import type { Services } from './commands';
 import type { Config } from './config';
@@ -16,6 +17,8 @@ import { healthCheck } from './health';
 import { type ItemNames, startItemNames } from './itemnames';
 import type { Logger } from './log';
 import { createMetrics, robloxEndpoint } from './metrics';
+import { createPriorityShare } from './priorityshare';
+import { cannotReach, networkFailure, unreachableHosts } from './reachability';
 import { createGrants } from './oauth/grants';
 import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
@@ -45,6 +48,8 @@ export interface BotOptions {
   stats?: SyncStats;
   /** Pause between pages of member-list reconciliation; benchmarks scale it with time. */
   reconcilePageMs?: number;
+  /** Priority re-checks per server per hour (/sync, /update of someone else); tests lower it. */
+  priorityShare?: number;
 }
 
 /** One page (1,000 members) of reconciliation every 100 ms: a fifth of Discord's 50 requests a second. */
@@ -111,7 +116,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     }),
     allowedMentions: { parse: [] },
   });
-  const discord = discordSide(client);
+  const approvals = await loadApprovals(db);
+  const discord = discordSide(client, approvals);
   const serverLog = createServerLog(client, db, log);
   const oauth = config.oauth && {
     settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
@@ -125,7 +131,9 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const runs = createSyncRuns({ db, log, clock, sync, metrics, serverLog, indexReady: index.settled, stats: options.stats });
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
   const itemNames = startItemNames({ db, roblox, log });
-  const services: Services = { db, roblox, discord, sync, runs, log, clock, serverLog, itemNames, grants, signIns };
+  // A tenth of an hour of the key's inventory budget per server, counted in members.
+  const share = createPriorityShare(options.priorityShare ?? config.robloxInventoryRateLimit * 6, clock);
+  const services: Services = { db, roblox, discord, approvals, share, itemNames, sync, runs, log, clock, serverLog, grants, signIns };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -151,8 +159,11 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       });
       log.info({ port: web.port, signIn: signIns !== undefined }, 'HTTP server listening');
     }
-    await login(client, config.discordToken);
+    await login(client, config.discordToken, config.discordApiBaseUrl);
     log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
+    // Not fatal: until Roblox answers, every check is "unknown" and no role changes.
+    const robloxProblem = await unreachableHosts('Roblox', [config.robloxApiBaseUrl, config.robloxUsersApiBaseUrl], 'ROBLOX_API_BASE_URL / ROBLOX_USERS_API_BASE_URL');
+    if (robloxProblem) log.warn(`${robloxProblem} Until it can be reached, ownership is unknown and no role is changed.`);
     if (await ensureCommandsRegistered(client.application!, COMMANDS.map((c) => c.definition))) log.info('slash commands registered');
     await housekeeping.atStart();
   } catch (error) {
@@ -184,7 +195,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
 }
 
 /** Logs in and waits until the client is ready; a refused intent or token becomes a StartupError. */
-function login(client: Client, token: string): Promise<void> {
+function login(client: Client, token: string, apiUrl: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDisconnect = (event: { code: number }) => {
       if (event.code === GatewayCloseCodes.DisallowedIntents) reject(new StartupError(INTENT_HELP));
@@ -198,7 +209,9 @@ function login(client: Client, token: string): Promise<void> {
     });
     client.login(token).catch((error: unknown) => {
       const { status, code } = error as { status?: number; code?: unknown };
-      reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
+      const network = networkFailure(error);
+      if (network) reject(new StartupError(cannotReach('Discord', apiUrl, network, 'DISCORD_API_BASE_URL')));
+      else reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
     });
   });
 }

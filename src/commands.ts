@@ -13,6 +13,7 @@ import {
   type Role,
   type User,
 } from 'discord.js';
+import type { Approvals } from './approvals';
 import type { Clock } from './clock';
 import type { Database } from './database/client';
 import type { ServerLog } from './discord/serverlog';
@@ -21,6 +22,8 @@ import type { ItemNames } from './itemnames';
 import type { Logger } from './log';
 import type { Grants } from './oauth/grants';
 import type { SignIns } from './oauth/signin';
+import type { CommandPermission } from './permissions';
+import type { PriorityShare } from './priorityshare';
 import type { RobloxApi } from './roblox/api';
 import type { MemberSync } from './sync/members';
 import type { SyncRuns } from './sync/runs';
@@ -29,6 +32,9 @@ export interface Services {
   db: Database;
   roblox: RobloxApi;
   discord: DiscordSide;
+  approvals: Approvals;
+  /** Each server's bounded share of priority re-checks (/sync, /update of someone else). */
+  share: PriorityShare;
   sync: MemberSync;
   runs: SyncRuns;
   log: Logger;
@@ -45,6 +51,8 @@ export type GuildButton = ButtonInteraction<'cached'>;
 
 export interface SlashCommand {
   definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  /** Who may run it, server-wide; enforced by the router. Matches `definition.default_member_permissions`. */
+  permission?: CommandPermission;
   run(interaction: GuildCommand, services: Services): Promise<void>;
   /** Buttons whose custom id starts with `${prefix}:` belong to this command. */
   button?: { prefix: string; run(interaction: GuildButton, argument: string, services: Services): Promise<void> };
@@ -59,8 +67,11 @@ export const GUILD_ONLY: Pick<RESTPostAPIChatInputApplicationCommandsJSONBody, '
   integration_types: [ApplicationIntegrationType.GuildInstall],
 };
 
+/** Every option sent, subcommands' included. */
+const allOptions = (interaction: GuildCommand) => interaction.options.data.flatMap((o) => (o.options ? [o, ...o.options] : [o]));
+
 function option(interaction: GuildCommand, name: string, type: ApplicationCommandOptionType, required: boolean): CommandInteractionOption<'cached'> | undefined {
-  const found = interaction.options.data.flatMap((o) => (o.options ? [o, ...o.options] : [o])).find((o) => o.name === name);
+  const found = allOptions(interaction).find((o) => o.name === name);
   if (!found) {
     if (required) throw new UserError(`The option \`${name}\` is required.`);
     return undefined;
@@ -109,6 +120,22 @@ export function userOption(interaction: GuildCommand, name: string, required: bo
   if (!found) return undefined;
   if (!found.user) throw new UserError(`The member given for \`${name}\` could not be resolved.`);
   return found.user;
+}
+
+/** The id of a user option as sent, without resolving it; undefined when absent. */
+export function userOptionId(interaction: GuildCommand, name: string): string | undefined {
+  const found = allOptions(interaction).find((o) => o.name === name && o.type === ApplicationCommandOptionType.User);
+  return found ? String(found.value) : undefined;
+}
+
+/**
+ * A user named by any option who is not a member of this server (Discord resolves members only for
+ * those who are). Nothing about them may be shown here: their link, outcomes and roles belong to
+ * the servers they are in.
+ */
+export function outsiderNamed(interaction: GuildCommand): string | undefined {
+  const outsider = allOptions(interaction).find((o) => o.type === ApplicationCommandOptionType.User && String(o.value) !== interaction.user.id && !o.member);
+  return outsider ? String(outsider.value) : undefined;
 }
 
 export function subcommand(interaction: GuildCommand, allowed: readonly string[]): string {

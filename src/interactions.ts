@@ -1,9 +1,13 @@
-// Routes each interaction to its command, and is the one place where a failure becomes a reply:
-// a UserError is shown as written; anything else is logged and answered with a safe message.
+// Routes each interaction to its command. Every command passes through here, so this is where
+// who may run it is decided (src/permissions.ts) and where a member of another server is kept out
+// of every answer. And it is the one place where a failure becomes a reply: a UserError is shown
+// as written; anything else is logged and answered with a safe message.
 
 import { type Interaction, MessageFlags, type RepliableInteraction } from 'discord.js';
 import { randomUUID } from 'node:crypto';
-import { type Services, type SlashCommand, UserError } from './commands';
+import { outsiderNamed, type Services, type SlashCommand, UserError, userOptionId } from './commands';
+import { commandRefusal } from './permissions';
+import { userMention } from './reports';
 
 export function interactionRouter(commands: readonly SlashCommand[], services: Services) {
   const byName = new Map(commands.map((c) => [c.definition.name, c]));
@@ -16,6 +20,11 @@ export function interactionRouter(commands: readonly SlashCommand[], services: S
       if (interaction.isChatInputCommand()) {
         const command = byName.get(interaction.commandName);
         if (!command) throw new UserError(`Unknown command \`/${interaction.commandName}\`.`);
+        const refusal = commandRefusal(interaction.member, command.definition.name, command.permission, (name) => userOptionId(interaction, name));
+        if (refusal) throw new UserError(refusal);
+        const outsider = outsiderNamed(interaction);
+        // Echoed only when it is an id: a hostile payload's 10,000-character "user" is not repeated.
+        if (outsider) throw new UserError(`${/^\d{17,20}$/.test(outsider) ? userMention(outsider) : 'That user'} is not a member of this server.`);
         await command.run(interaction, services);
       } else {
         const [prefix = '', argument = ''] = interaction.customId.split(':', 2);

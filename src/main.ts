@@ -33,7 +33,8 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 starting.catch((error: unknown) => {
-  if (error instanceof StartupError) log.fatal(error.message);
+  // Like a configuration error: one plain line saying what to fix.
+  if (error instanceof StartupError) console.error(error.message);
   else log.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

@@ -4,8 +4,8 @@
 import { type Bind, itemKey } from './bindings';
 import type { Outcome } from './ownership';
 
-/** Whether the bot can change a role, as seen in the server right now. */
-export type RoleAccess = { ok: true } | { ok: false; reason: string };
+/** Whether the bot can change a role, as seen in the server right now; `removeOnly`: it may take the role, not give it. */
+export type RoleAccess = { ok: true } | { ok: false; reason: string; removeOnly?: true };
 
 export interface PlanInput {
   /** The server's binds. Roles that no bind names are never part of the plan. */
@@ -54,7 +54,7 @@ export function planRoles(input: PlanInput): RolePlan {
     const decision: RoleDecision = { roleId, verdict, has, change, binds: results };
     if (change !== 'none') {
       const access = input.roles.get(roleId) ?? { ok: false, reason: 'the role no longer exists' };
-      if (access.ok) plan[change].push(roleId);
+      if (access.ok || (change === 'remove' && access.removeOnly)) plan[change].push(roleId);
       else decision.blocked = access.reason;
     }
     plan.decisions.push(decision);

@@ -125,6 +125,7 @@ export function expectCleanRun(world: World): void {
   if ([world.config.discordToken, world.config.robloxApiKey, OAUTH_CLIENT.secret, world.discord.oauth.clientSecret].some((secret) => logs.includes(secret))) throw new Error('a secret appeared in the logs');
   const tokens = [...world.roblox.oauth.accessTokens.keys(), ...world.roblox.oauth.refreshTokens.keys(), ...world.roblox.oauth.codes.keys()];
   if (tokens.some((token) => logs.includes(token))) throw new Error('an OAuth token or code appeared in the logs');
+  if ([...world.discord.interactions.keys()].some((token) => logs.includes(token))) throw new Error('an interaction token appeared in the logs');
   if (world.roblox.oauth.clientErrors.length > 0) throw new Error(`OAuth protocol errors: ${JSON.stringify(world.roblox.oauth.clientErrors)}`);
 }
 
@@ -132,8 +133,7 @@ export const OAUTH_CLIENT = { id: '7390012345678901234', secret: 'RBX-oauth-secr
 export const TOKEN_KEY_HEX = 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
 /** Sign in with Roblox configured on both sides: the fake knows the client and its redirect URI. */
-export function withOAuth(world: World, port: number): Partial<Config> {
-  const publicUrl = `http://127.0.0.1:${port}`;
+export function withOAuth(world: World, port: number, publicUrl = `http://127.0.0.1:${port}`): Partial<Config> {
   world.roblox.oauth.clients.set(OAUTH_CLIENT.id, { secret: OAUTH_CLIENT.secret, redirectUris: [`${publicUrl}/oauth/callback`] });
   world.discord.oauth.redirectUris.push(`${publicUrl}/oauth/discord`);
   return { httpPort: port, oauth: { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret, discordClientSecret: world.discord.oauth.clientSecret, publicUrl, tokenKey: Buffer.from(TOKEN_KEY_HEX, 'hex') } };

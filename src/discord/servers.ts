@@ -2,6 +2,8 @@
 // change a role, and add or remove one role with an audit-log reason. Errors become values.
 
 import { type Client, DiscordAPIError, Events, type Guild, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
+import type { Approvals } from '../approvals';
+import { describePermissions, elevatedIn } from '../permissions';
 import type { RoleAccess } from '../roleplan';
 
 export type MemberRead = { kind: 'member'; roles: Set<string> } | { kind: 'absent' } | { kind: 'error'; detail: string };
@@ -32,14 +34,14 @@ export interface DiscordSide {
   server(guildId: string): Server | undefined;
 }
 
-export function discordSide(client: Client): DiscordSide {
+export function discordSide(client: Client, approvals: Approvals): DiscordSide {
   const refusals = refusalMemory(client);
   return {
     serverIds: () => [...client.guilds.cache.keys()],
     // An unavailable server (an outage) has no roles or members to go by: nothing is done there.
     server: (guildId) => {
       const guild = client.guilds.cache.get(guildId);
-      return guild?.available ? serverOf(guild, refusals) : undefined;
+      return guild?.available ? serverOf(guild, refusals, approvals) : undefined;
     },
   };
 }
@@ -69,7 +71,7 @@ function refusalMemory(client: Client) {
 
 type Refusals = ReturnType<typeof refusalMemory>;
 
-function serverOf(guild: Guild, refusals: Refusals): Server {
+function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Server {
   return {
     id: guild.id,
     name: guild.name,
@@ -86,7 +88,8 @@ function serverOf(guild: Guild, refusals: Refusals): Server {
     roleAccess(roleId) {
       const refused = refusals.get(guild.id, roleId);
       if (refused) return { ok: false, reason: `${refused}; the bot tries again once the server's roles or its own permissions change` };
-      return roleAccess(guild, roleId);
+      const access = roleAccess(guild, roleId);
+      return access.ok ? approvedAccess(guild, roleId, approvals.of(guild.id, roleId)) : access;
     },
     roleName: (roleId) => guild.roles.cache.get(roleId)?.name ?? `deleted role ${roleId}`,
     async setRole(userId, roleId, change, reason) {
@@ -134,6 +137,22 @@ export function roleAccess(guild: Guild, roleId: string): RoleAccess {
     return { ok: false, reason: `@${role.name} is not below the bot's highest role @${me.roles.highest.name}: drag the bot's role above it (Server Settings → Roles)` };
   }
   return { ok: true };
+}
+
+/**
+ * A bound role that has gained elevated permissions since an owner or Administrator last bound it
+ * is given to nobody more (src/permissions.ts says why), though members who have it keep it: the
+ * elevation is the staff's doing, not the members'.
+ */
+function approvedAccess(guild: Guild, roleId: string, approved: bigint): RoleAccess {
+  const role = guild.roles.cache.get(roleId)!;
+  const gained = elevatedIn(role.permissions.bitfield) & ~approved;
+  if (gained === 0n) return { ok: true };
+  return {
+    ok: false,
+    removeOnly: true,
+    reason: `@${role.name} has gained ${describePermissions(gained)} since it was bound, so the bot gives it to nobody more (members who have it keep it) until the permission is removed or the server owner or an Administrator runs \`/bind add\` for it again`,
+  };
 }
 
 function isApiError(error: unknown, code: number): boolean {

@@ -52,7 +52,7 @@ export interface SignIns {
   start(requester: Requester & { guildId: string }, onDone?: (outcome: SignInOutcome) => Promise<void>): Promise<{ url: string; expiresAt: Date }>;
   /** Whose sign-in a state is, for the page that asks before going to Roblox. */
   view(state: string): Promise<({ ok: true } & Requester) | ({ ok: false } & Problem)>;
-  /** Continue pressed: the cookie that binds this browser, and Discord's page to say whose it is. */
+  /** Continue pressed: a new cookie binds this browser (any earlier confirmation is void), and Discord's page to say whose it is. */
   begin(state: string): Promise<{ ok: true; redirect: string; cookie: string } | ({ ok: false } & Problem)>;
   /** Back from Discord: on to Roblox if the browser is the requester's; otherwise the sign-in ends. */
   confirmDiscord(query: URLSearchParams, cookie: string | undefined): Promise<{ ok: true; redirect: string } | ({ ok: false } & Problem)>;
@@ -65,6 +65,7 @@ const hash = (value: string) => createHash('sha256').update(value).digest('base6
 
 const GONE: Problem = { title: 'This sign-in link no longer works', message: 'It was already used, replaced by a newer one, or cancelled. Run /verify in Discord to get a new link.' };
 const OTHER_BROWSER: Problem = { title: 'This sign-in was started in another browser', message: 'Open the link from /verify in this browser and sign in from there. Nothing was linked.' };
+const UNCONFIRMED: Problem = { title: 'Discord has not confirmed this browser', message: 'Open the link from /verify and continue from its page: Discord confirms who you are before Roblox is asked. Nothing was linked.' };
 const EXPIRED: Problem = { title: 'This sign-in link has expired', message: 'Links work for 10 minutes. Run /verify in Discord to get a new one.' };
 
 export function createSignIns(deps: SignInDeps): SignIns {
@@ -140,7 +141,8 @@ export function createSignIns(deps: SignInDeps): SignIns {
       const found = await live(state);
       if (!found.ok) return found;
       const cookie = randomBytes(32).toString('base64url');
-      await db.oAuthState.update({ where: { state }, data: { browserHash: hash(cookie) } });
+      // A new browser needs Discord's word of its own: a confirmation given to another never carries over.
+      await db.oAuthState.update({ where: { state }, data: { browserHash: hash(cookie), discordChecked: false } });
       return { ok: true, redirect: discordAuthorizeUrl(deps.discordOAuth, state), cookie };
     },
 
@@ -163,7 +165,9 @@ export function createSignIns(deps: SignInDeps): SignIns {
         tell(state, { kind: 'failed', discordUserId: row.discordUserId, title: 'Sign-in stopped', message: 'Your sign-in link was opened by a different Discord account, so nothing was linked. Run /verify again and open the link yourself.' });
         return { ok: false, title: 'This link was made for another Discord account', message: `It belongs to ${row.requesterName}. Nothing was linked. To link your own account, run /verify in Discord.` };
       }
-      await db.oAuthState.update({ where: { state }, data: { discordChecked: true } });
+      // Only if no other Continue re-bound the sign-in while Discord was being asked.
+      const confirmed = await db.oAuthState.updateMany({ where: { state, browserHash: hash(cookie) }, data: { discordChecked: true } });
+      if (confirmed.count === 0) return { ok: false, ...OTHER_BROWSER };
       return { ok: true, redirect: authorizeUrl(deps.roblox, deps.settings.client, state, row.codeVerifier) };
     },
 
@@ -181,7 +185,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
       const { row } = found;
       // Only the browser that confirmed on our page may finish; nothing is spent otherwise.
       if (!cookie || row.browserHash !== hash(cookie)) return { kind: 'failed', ...OTHER_BROWSER };
-      if (!row.discordChecked) return { kind: 'failed', ...GONE };
+      if (!row.discordChecked) return { kind: 'failed', ...UNCONFIRMED };
       const spent = await db.oAuthState.deleteMany({ where: { state } });
       if (spent.count === 0) return { kind: 'failed', ...GONE };
       const error = query.get('error');

@@ -12,7 +12,7 @@ import { page } from './pages';
 export interface WebDeps {
   log: Logger;
   signIns?: SignIns;
-  /** PUBLIC_URL is https: the sign-in cookie is marked Secure. */
+  /** PUBLIC_URL is https: the sign-in cookie is a Secure `__Host-` cookie. */
   secureCookies: boolean;
   health: () => Promise<Health>;
   metrics: Registry;
@@ -23,7 +23,6 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-const COOKIE = 'gatepass_signin';
 const MAX_FORM_BYTES = 4_096;
 
 type Reply = { status: number; body: string; headers?: Record<string, string> };
@@ -53,8 +52,19 @@ export async function startWebServer(port: number, deps: WebDeps): Promise<WebSe
   };
 }
 
+/**
+ * Over https the cookie gets the `__Host-` prefix: browsers then accept it only with Secure, for
+ * the whole host and no Domain, so no other host (a sibling subdomain) can set or shadow it.
+ */
+function signInCookie(secure: boolean) {
+  const name = secure ? '__Host-gatepass_signin' : 'gatepass_signin';
+  const scope = secure ? 'Path=/; Secure' : 'Path=/oauth';
+  return { name, set: (value: string) => `${name}=${value}; ${scope}; Max-Age=600; HttpOnly; SameSite=Lax`, clear: `${name}=; ${scope}; Max-Age=0` };
+}
+
 async function route(req: IncomingMessage, deps: WebDeps): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const cookie = signInCookie(deps.secureCookies);
   if (url.pathname === '/healthz' && req.method === 'GET') {
     const health = await deps.health();
     return text(health.ok ? 200 : 503, JSON.stringify(health), 'application/json');
@@ -88,20 +98,19 @@ async function route(req: IncomingMessage, deps: WebDeps): Promise<Reply> {
     }
     const begun = await signIns.begin(state);
     if (!begun.ok) return { status: 410, body: page(begun.title, [begun.message]) };
-    const cookie = `${COOKIE}=${begun.cookie}; Path=/oauth; Max-Age=600; HttpOnly; SameSite=Lax${deps.secureCookies ? '; Secure' : ''}`;
-    return { status: 303, body: '', headers: { location: begun.redirect, 'set-cookie': cookie } };
+    return { status: 303, body: '', headers: { location: begun.redirect, 'set-cookie': cookie.set(begun.cookie) } };
   }
   if (signIns && url.pathname === '/oauth/discord' && req.method === 'GET') {
-    const checked = await signIns.confirmDiscord(url.searchParams, readCookie(req, COOKIE));
-    if (!checked.ok) return { status: 403, body: page(checked.title, [checked.message]), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
+    const checked = await signIns.confirmDiscord(url.searchParams, readCookie(req, cookie.name));
+    if (!checked.ok) return { status: 403, body: page(checked.title, [checked.message]), headers: { 'set-cookie': cookie.clear } };
     return { status: 303, body: '', headers: { location: checked.redirect } };
   }
   if (signIns && url.pathname === '/oauth/callback' && req.method === 'GET') {
-    const outcome = await signIns.finish(url.searchParams, readCookie(req, COOKIE));
-    if (outcome.kind === 'failed') return { status: 400, body: page(outcome.title, [outcome.message]), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
+    const outcome = await signIns.finish(url.searchParams, readCookie(req, cookie.name));
+    if (outcome.kind === 'failed') return { status: 400, body: page(outcome.title, [outcome.message]), headers: { 'set-cookie': cookie.clear } };
     const lines = [`Your Discord account is now linked to the Roblox account ${outcome.robloxName}. Your roles are being updated; you can close this tab.`];
     if (!outcome.inventoryScope) lines.push('You did not allow reading your inventory, so private items and private servers cannot be checked. Run /verify again to allow it.');
-    return { status: 200, body: page(`Linked to ${outcome.robloxName} — you can close this tab`, lines), headers: { 'set-cookie': `${COOKIE}=; Path=/oauth; Max-Age=0` } };
+    return { status: 200, body: page(`Linked to ${outcome.robloxName} — you can close this tab`, lines), headers: { 'set-cookie': cookie.clear } };
   }
   return { status: 404, body: page('Not found', ['There is nothing here.']) };
 }

@@ -132,9 +132,26 @@ describe('/whois', () => {
     expect(await command(owner(), 'whois', [opt.string('roblox', 'findme')])).toMatch(new RegExp(`Roblox \\*\\*Findme\\*\\* \\(id 8300\\) is linked to <@${member}>.*profile code`));
     expect(await command(owner(), 'whois', [opt.string('roblox', '8300')])).toContain(`<@${member}>`);
     expect(await command(owner(), 'whois', [opt.string('roblox', 'nobody_here')])).toContain('No Roblox account is named "nobody_here"');
-    // Linked, but not a member here: the answer does not reveal the link.
+    // Linked, but not a member here: the answer does not reveal the link, not even by the stored name.
     world.discord.removeMember(world.guild.id, member);
-    expect(await command(owner(), 'whois', [opt.string('roblox', '8300')])).toBe('No member of this server is linked to Roblox **Findme** (id 8300).');
+    expect(await command(owner(), 'whois', [opt.string('roblox', '8300')])).toBe('No member of this server is linked to Roblox **8300** (id 8300).');
+    expect(await command(owner(), 'whois', [opt.string('roblox', '8399')])).toBe('No member of this server is linked to Roblox **8399** (id 8399).'); // as for an account never linked
+  });
+});
+
+describe('secrets in logs', () => {
+  test('an interaction Discord no longer knows: its failure is logged, its token is not', async () => {
+    world.discord.fault = (_method, template) => (template === '/interactions/{interaction_id}/{interaction_token}/callback' ? { status: 404, body: { code: 10062, message: 'Unknown interaction' } } : undefined);
+    try {
+      const record = world.discord.sendCommand(world.guild.id, owner(), 'settings', [opt.sub('show')]);
+      // discord.js's error carries the callback URL, token and all; the log keeps the URL, censored.
+      await until(() => world.logs.some((line) => line.includes('could not answer an interaction')), 'the failure to be logged');
+      const logs = world.logs.join('');
+      expect(logs).toContain(`/interactions/${record.id}/[secret]/callback`);
+      expect(logs).not.toContain(record.token);
+    } finally {
+      world.discord.fault = undefined;
+    }
   });
 });
 

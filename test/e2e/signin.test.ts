@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Clock } from '../../src/clock';
 import { freePort, launchBrowser } from '../browser';
 import { messageText } from '../fakes/discord';
-import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, opt, startTestBot, until, verifyByProfile, withOAuth, type World } from '../harness';
+import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, OAUTH_CLIENT, opt, startTestBot, until, verifyByProfile, withOAuth, type World } from '../harness';
 
 let world: World;
 let browser: Browser;
@@ -59,6 +59,13 @@ async function continueToRoblox(page: Page, url: string, requester: string): Pro
   return { title: await page.title(), text: (await page.textContent('body')) ?? '' };
 }
 
+/** Roblox's consent page for this sign-in as a thief would ask for it: the state, and no PKCE. */
+function authorizeWithoutPkce(state: string): string {
+  const authorize = new URL('/oauth/v1/authorize', world.roblox.url);
+  authorize.search = new URLSearchParams({ client_id: OAUTH_CLIENT.id, redirect_uri: `http://127.0.0.1:${port}/oauth/callback`, scope: 'openid profile user.inventory-item:read', response_type: 'code', state }).toString();
+  return authorize.toString();
+}
+
 async function withContext<T>(use: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
   const context = await browser.newContext();
   try {
@@ -103,6 +110,8 @@ describe('Sign in with Roblox', () => {
     expect(afterSignIn.length).toBeGreaterThan(0);
     expect(afterSignIn.every((r) => r.status === 200 && !r.hadApiKey)).toBe(true);
     expect(afterSignIn.some((r) => r.query.filter?.includes(`privateServerIds=${PRIVATE_SERVER}`))).toBe(true);
+    // The fake would issue a code without PKCE too (a confidential client may ask so): the bot never does.
+    expect([...world.roblox.oauth.codes.values()].every((c) => c.challenge !== undefined)).toBe(true);
     // The refresh token is stored sealed: none of Roblox's tokens appear in the database.
     const grant = await world.bot!.db.oAuthGrant.findUnique({ where: { discordUserId: alice } });
     expect(grant?.status).toBe('active');
@@ -151,6 +160,74 @@ describe('Sign in with Roblox', () => {
     expect(await link(hank)).toBeNull();
     expect(await link(intruder)).toBeNull();
     await until(() => (record.message ? messageText(record.message) : '').includes('opened by a different Discord account'), 'the requester to be told');
+  });
+
+  test('a link leaked after Discord confirmed its owner: Continue elsewhere needs Discord again, and going to Roblox without PKCE links nothing', async () => {
+    const ivy = member('ivy', '5010');
+    world.roblox.addUser({ id: '5990', name: 'thief_rbx' });
+    const { url, record } = await startSignIn(ivy);
+    const state = new URL(url).searchParams.get('state')!;
+    const base = `http://127.0.0.1:${port}`;
+    // Ivy continues and Discord confirms her browser; she has not answered Roblox yet.
+    await withContext(async (page, context) => {
+      await page.goto(url);
+      const toDiscord = await context.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 });
+      const fromDiscord = (await context.request.get(toDiscord.headers().location!, { maxRedirects: 0 })).headers().location!;
+      const toRoblox = await context.request.get(fromDiscord, { maxRedirects: 0 });
+      expect(toRoblox.headers().location).toContain('/oauth/v1/authorize');
+    });
+    expect((await world.bot!.db.oAuthState.findUnique({ where: { state } }))?.discordChecked).toBe(true);
+
+    // The thief has the link: Continue binds the sign-in to their browser, and they skip Discord
+    // for Roblox's authorize page with the state and no PKCE, which Roblox accepts from this client.
+    world.discord.oauth.browserUser = undefined;
+    world.roblox.oauth.browserUser = '5990';
+    const exchanges = world.roblox.count('token');
+    await withContext(async (page, context) => {
+      await page.goto(url);
+      expect((await context.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 })).status()).toBe(303);
+      await page.goto(authorizeWithoutPkce(state));
+      expect(page.url()).toContain('/oauth/callback?code=');
+      expect(await page.title()).toContain('Discord has not confirmed this browser');
+    });
+    expect([...world.roblox.oauth.codes.values()].some((c) => c.userId === '5990' && c.challenge === undefined)).toBe(true); // Roblox issued a code...
+    expect(world.roblox.count('token')).toBe(exchanges); // ...which the bot never exchanged
+    expect(await link(ivy)).toBeNull();
+    expect(messageText(record.message!)).not.toContain('thief_rbx');
+  });
+
+  test('a Continue pressed elsewhere while Discord is confirming the owner: the confirmation does not pass to that browser', async () => {
+    const jade = member('jade', '5011');
+    world.roblox.addUser({ id: '5991', name: 'racer_rbx' });
+    const { url } = await startSignIn(jade);
+    const state = new URL(url).searchParams.get('state')!;
+    const base = `http://127.0.0.1:${port}`;
+    let release = () => {};
+    await withContext(async (page, context) => {
+      await page.goto(url);
+      const toDiscord = await context.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 });
+      const fromDiscord = (await context.request.get(toDiscord.headers().location!, { maxRedirects: 0 })).headers().location!;
+      // Discord's answer about Jade's browser is held until the thief has pressed Continue.
+      world.discord.oauth.hold = new Promise((resolve) => (release = resolve));
+      const asked = world.discord.oauth.exchanges;
+      const confirming = context.request.get(fromDiscord, { maxRedirects: 0 });
+      try {
+        await until(() => world.discord.oauth.exchanges > asked, 'the bot to ask Discord');
+        await withContext(async (thiefPage, thief) => {
+          await thiefPage.goto(url);
+          expect((await thief.request.post(`${base}/oauth/start`, { form: { state, action: 'continue' }, maxRedirects: 0 })).status()).toBe(303);
+          release();
+          expect((await confirming).status()).toBe(403); // Jade's confirmation was for a cookie no longer bound
+          world.roblox.oauth.browserUser = '5991';
+          await thiefPage.goto(authorizeWithoutPkce(state));
+          expect(await thiefPage.title()).toContain('Discord has not confirmed this browser');
+        });
+      } finally {
+        world.discord.oauth.hold = undefined;
+        release();
+      }
+    });
+    expect(await link(jade)).toBeNull();
   });
 
   test('a callback replayed in another browser links nothing and does not spend the sign-in', async () => {
@@ -283,5 +360,42 @@ describe('the member\'s token over time', () => {
     expect(world.roblox.oauth.revokedFamilies.has(family)).toBe(true);
     expect(await world.bot!.db.oAuthGrant.findUnique({ where: { discordUserId: frank } })).toBeNull();
     expect(has(frank)).toEqual([]);
+  });
+});
+
+describe('over https', () => {
+  const PUBLIC_URL = 'https://gatepass.example';
+  let secure: World;
+  let securePort = 0;
+  /** This machine stands in for PUBLIC_URL's host. */
+  const local = (address: string) => address.replace(PUBLIC_URL, `http://127.0.0.1:${securePort}`);
+
+  beforeAll(async () => {
+    [secure, securePort] = await Promise.all([createWorld(), freePort()]);
+    await startTestBot(secure, withOAuth(secure, securePort, PUBLIC_URL));
+  }, 60_000);
+  afterAll(async () => {
+    expectCleanRun(secure);
+    await destroyWorld(secure);
+  });
+
+  test('the sign-in cookie is a Secure __Host- cookie for the whole host, and only that cookie is taken', async () => {
+    const requester = newMember(secure, secure.guild.id, 'host-only');
+    secure.discord.oauth.browserUser = requester;
+    const started = secure.discord.sendCommand(secure.guild.id, requester, 'verify');
+    await secure.discord.answer(started);
+    const state = new URL(linkUrl(started)).searchParams.get('state')!;
+    const continued = await fetch(local(`${PUBLIC_URL}/oauth/start`), { method: 'POST', body: new URLSearchParams({ state, action: 'continue' }), redirect: 'manual' });
+    expect(continued.status).toBe(303);
+    const setCookie = continued.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^__Host-gatepass_signin=[\w-]{43}; Path=\/; Secure; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    const cookie = setCookie.split(';')[0]!;
+    const fromDiscord = (await fetch(continued.headers.get('location')!, { redirect: 'manual' })).headers.get('location')!;
+    expect(fromDiscord.startsWith(`${PUBLIC_URL}/oauth/discord?`)).toBe(true);
+    // The same value under the unprefixed name could have been set by another host: it is not ours.
+    expect((await fetch(local(fromDiscord), { headers: { cookie: cookie.replace('__Host-', '') }, redirect: 'manual' })).status).toBe(403);
+    const confirmed = await fetch(local(fromDiscord), { headers: { cookie }, redirect: 'manual' });
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.get('location')).toContain('/oauth/v1/authorize');
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import { StartupError } from '../../src/bot';
+import { freePort } from '../browser';
 import { openDatabase } from '../../src/database/client';
 import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
 
@@ -42,6 +43,30 @@ describe('start-up', () => {
     expect(world.discord.commandPuts).toBe(1); // unchanged definitions: a boot sends nothing
     expect(world.discord.requests.filter((r) => r.template === '/applications/{application_id}/commands' && r.method === 'GET')).toHaveLength(2);
     expectCleanRun(world);
+  });
+
+  test('a Discord that cannot be reached: one plain line saying so, and exit 1', async () => {
+    world = await createWorld();
+    const closed = await freePort();
+    const { exited, output } = startProcess(world, { DISCORD_API_BASE_URL: `http://127.0.0.1:${closed}/api` });
+    expect(await exited).toBe(1);
+    expect(output().trim().split('\n')).toEqual([
+      `Cannot reach Discord at http://127.0.0.1:${closed}/api (connect ECONNREFUSED 127.0.0.1:${closed}): check this machine's network and DNS, and DISCORD_API_BASE_URL.`,
+    ]);
+  });
+
+  test('a Roblox that cannot be reached: the bot starts anyway and says so in one line', async () => {
+    world = await createWorld();
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await startTestBot(world, { robloxApiBaseUrl: closed, robloxUsersApiBaseUrl: closed });
+    const said = world.logs.filter((line) => line.includes('Cannot reach'));
+    expect(said).toHaveLength(1);
+    expect(JSON.parse(said[0]!)).toMatchObject({
+      level: 40,
+      msg: expect.stringMatching(new RegExp(`^Cannot reach Roblox at ${closed} \\(connect ECONNREFUSED [\\d.:]+\\): .*ROBLOX_API_BASE_URL.*no role is changed\\.$`)),
+    });
+    expect(said[0]).not.toContain('"err"'); // a sentence, not an error object with a stack
+    expect(world.logs.some((line) => line.includes('connected to Discord'))).toBe(true);
   });
 
   test('npm start with a bad environment prints one line naming the variable', async () => {
@@ -86,7 +111,7 @@ describe('shutdown', () => {
 });
 
 /** `npm start`'s process, configured through its environment only, against the world's fakes. */
-function startProcess(w: World) {
+function startProcess(w: World, overrides: Record<string, string> = {}) {
   const env = {
     PATH: process.env.PATH,
     DOTENV_CONFIG_PATH: '/nonexistent',
@@ -99,6 +124,7 @@ function startProcess(w: World) {
     ROBLOX_BADGES_API_BASE_URL: w.config.robloxBadgesApiBaseUrl,
     ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
     SYNC_CRON: '* * * * * *',
+    ...overrides,
   };
   // What `npm start` runs after building, without npm between: npm turns a clean exit on SIGTERM
   // into death by that signal, which is npm's behaviour, not the bot's.

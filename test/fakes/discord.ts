@@ -10,7 +10,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { close, listen, readBody, sendJson } from './http';
 import { discordSpec } from './spec';
 
-export const PERMISSIONS = { ADMINISTRATOR: 1n << 3n, MANAGE_GUILD: 1n << 5n, MANAGE_ROLES: 1n << 28n, VIEW_CHANNEL: 1n << 10n, SEND_MESSAGES: 1n << 11n };
+export const PERMISSIONS = { KICK_MEMBERS: 1n << 1n, ADMINISTRATOR: 1n << 3n, MANAGE_GUILD: 1n << 5n, MANAGE_ROLES: 1n << 28n, MANAGE_MESSAGES: 1n << 13n, VIEW_CHANNEL: 1n << 10n, SEND_MESSAGES: 1n << 11n };
 const INTENT_GUILD_MEMBERS = 1 << 1;
 
 export const snowflake = () => DiscordSnowflake.generate().toString();
@@ -23,11 +23,21 @@ export interface FakeRole {
   managed: boolean;
 }
 
+/** A channel permission overwrite: type 0 names a role, 1 a member. */
+export interface FakeOverwrite {
+  id: string;
+  type: 0 | 1;
+  allow: bigint;
+  deny: bigint;
+}
+
 export interface FakeGuild {
   id: string;
   name: string;
   ownerId: string;
   channelId: string;
+  /** The channel's permission overwrites; commands are run in that channel. */
+  overwrites: FakeOverwrite[];
   roles: Map<string, FakeRole>;
   /** user id → role ids (without @everyone) */
   members: Map<string, { roles: string[]; joinedAt: string }>;
@@ -106,7 +116,16 @@ export class FakeDiscord {
   /** Messages the bot posted in channels (the log channel). */
   readonly channelMessages: { channelId: string; guildId: string; content: string }[] = [];
   /** Discord OAuth2 (identify): the app's secret and redirects, and who is logged in to Discord in the browser. */
-  readonly oauth = { clientSecret: 'discord-client-secret-3e9b', redirectUris: [] as string[], browserUser: undefined as string | undefined, codes: new Map<string, { userId: string; redirectUri: string; used: boolean }>(), tokens: new Map<string, string>() };
+  readonly oauth = {
+    clientSecret: 'discord-client-secret-3e9b',
+    redirectUris: [] as string[],
+    browserUser: undefined as string | undefined,
+    codes: new Map<string, { userId: string; redirectUri: string; used: boolean }>(),
+    tokens: new Map<string, string>(),
+    /** Code exchanges received; while `hold` is set, each waits for it before answering (race tests). */
+    exchanges: 0,
+    hold: undefined as Promise<void> | undefined,
+  };
   readonly specErrors: string[] = [];
   readonly interactions = new Map<string, InteractionRecord>();
   globalCommands: Record<string, unknown>[] = [];
@@ -145,7 +164,7 @@ export class FakeDiscord {
   addGuild(name: string, options: { botRolePosition?: number; botCanManageRoles?: boolean } = {}): FakeGuild {
     const id = snowflake();
     const owner = this.addUser(`${name}-owner`);
-    const guild: FakeGuild = { id, name, ownerId: owner, channelId: snowflake(), roles: new Map(), members: new Map() };
+    const guild: FakeGuild = { id, name, ownerId: owner, channelId: snowflake(), overwrites: [], roles: new Map(), members: new Map() };
     guild.roles.set(id, { id, name: '@everyone', permissions: PERMISSIONS.VIEW_CHANNEL | PERMISSIONS.SEND_MESSAGES, position: 0, managed: false });
     const botRole = this.addRoleTo(guild, 'gatepass', {
       position: options.botRolePosition ?? 10,
@@ -182,6 +201,13 @@ export class FakeDiscord {
     const guild = this.guild(guildId);
     const role = Object.assign(guild.roles.get(roleId)!, changes);
     this.dispatchAll('GUILD_ROLE_UPDATE', { guild_id: guildId, role: this.roleJson(role) });
+  }
+
+  /** Sets the channel's permission overwrites as an admin would, sending CHANNEL_UPDATE. */
+  setOverwrites(guildId: string, overwrites: FakeOverwrite[]): void {
+    const guild = this.guild(guildId);
+    guild.overwrites = overwrites.map((o) => ({ ...o }));
+    this.dispatchAll('CHANNEL_UPDATE', { ...this.channelJson(guild), guild_id: guildId });
   }
 
   deleteRole(guildId: string, roleId: string): void {
@@ -272,8 +298,9 @@ export class FakeDiscord {
       channel_id: guild.channelId,
       channel: { id: guild.channelId, type: 0, name: 'general', guild_id: guildId },
       guild: { id: guildId, locale: 'en-US', features: [] },
-      member: { ...this.memberJson(guild, userId), permissions: this.permissionsOf(guild, userId).toString() },
-      app_permissions: this.permissionsOf(guild, this.botUserId).toString(),
+      // Both are the permissions in the channel, overwrites applied, as Discord computes them.
+      member: { ...this.memberJson(guild, userId), permissions: this.channelPermissionsOf(guild, userId).toString() },
+      app_permissions: this.channelPermissionsOf(guild, this.botUserId).toString(),
       locale: 'en-US',
       guild_locale: 'en-US',
       context: 0,
@@ -309,7 +336,7 @@ export class FakeDiscord {
         users[id] = this.userJson(id);
         if (guild.members.has(id)) {
           const { user: _user, ...member } = this.memberJson(guild, id);
-          members[id] = { ...member, permissions: this.permissionsOf(guild, id).toString() };
+          members[id] = { ...member, permissions: this.channelPermissionsOf(guild, id).toString() };
         }
       }
     }
@@ -367,6 +394,11 @@ export class FakeDiscord {
     return json;
   }
 
+  private channelJson(guild: FakeGuild): Record<string, unknown> {
+    const permission_overwrites = guild.overwrites.map((o) => ({ id: o.id, type: o.type, allow: o.allow.toString(), deny: o.deny.toString() }));
+    return { id: guild.channelId, type: 0, name: 'general', position: 0, permission_overwrites, parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 };
+  }
+
   private messageJson(message: Message): Record<string, unknown> {
     const json = {
       id: message.id,
@@ -397,6 +429,21 @@ export class FakeDiscord {
     let bits = guild.roles.get(guild.id)?.permissions ?? 0n;
     for (const roleId of member?.roles ?? []) bits |= guild.roles.get(roleId)?.permissions ?? 0n;
     return bits & PERMISSIONS.ADMINISTRATOR ? (1n << 50n) - 1n : bits;
+  }
+
+  /** Discord's algorithm: server-wide permissions, then @everyone's overwrite, the roles' together, the member's. */
+  channelPermissionsOf(guild: FakeGuild, userId: string): bigint {
+    let bits = this.permissionsOf(guild, userId);
+    if (bits & PERMISSIONS.ADMINISTRATOR || userId === guild.ownerId) return bits;
+    const apply = (overwrite: { allow: bigint; deny: bigint } | undefined) => {
+      if (overwrite) bits = (bits & ~overwrite.deny) | overwrite.allow;
+    };
+    const roles = guild.members.get(userId)?.roles ?? [];
+    apply(guild.overwrites.find((o) => o.type === 0 && o.id === guild.id));
+    const ofRoles = guild.overwrites.filter((o) => o.type === 0 && roles.includes(o.id));
+    apply(ofRoles.reduce((all, o) => ({ allow: all.allow | o.allow, deny: all.deny | o.deny }), { allow: 0n, deny: 0n }));
+    apply(guild.overwrites.find((o) => o.type === 1 && o.id === userId));
+    return bits;
   }
 
   private highestPosition(guild: FakeGuild, userId: string): number {
@@ -492,6 +539,8 @@ export class FakeDiscord {
 
   private async oauthToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(req));
+    this.oauth.exchanges++;
+    await this.oauth.hold;
     const basic = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
     if (basic !== `${this.applicationId}:${this.oauth.clientSecret}`) return sendJson(res, 401, { error: 'invalid_client' });
     const code = this.oauth.codes.get(form.get('code') ?? '');
@@ -736,7 +785,7 @@ export class FakeDiscord {
       roles: [...guild.roles.values()].map((r) => this.roleJson(r)),
       // Without presences Discord sends only the bot's own member (and users in voice).
       members: [this.memberJson(guild, this.botUserId)],
-      channels: [{ id: guild.channelId, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 }],
+      channels: [this.channelJson(guild)],
       threads: [],
       voice_states: [],
       presences: [],

@@ -65,7 +65,8 @@ export interface FakeOAuth {
   decision: 'allow' | 'deny';
   accessTtlSeconds: number;
   codeTtlMs: number;
-  codes: Map<string, { clientId: string; redirectUri: string; challenge: string; userId: string; scopes: string[]; expiresAt: number; used: boolean }>;
+  /** `challenge` is absent when the authorize request had no PKCE, as a confidential client may send it. */
+  codes: Map<string, { clientId: string; redirectUri: string; challenge?: string; userId: string; scopes: string[]; expiresAt: number; used: boolean }>;
   accessTokens: Map<string, { userId: string; scopes: string[]; expiresAt: number; family: string }>;
   refreshTokens: Map<string, { userId: string; scopes: string[]; family: string; clientId: string; spent: boolean }>;
   /** Consents revoked, by the app (revoke endpoint) or by the user at Roblox. */
@@ -297,13 +298,15 @@ export class FakeRoblox {
     if (!client) return page(400, 'Unknown client_id');
     if (!client.redirectUris.includes(redirectUri)) return page(400, 'redirect_uri does not match a registered one');
     const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
+    // PKCE is optional for a confidential client (one with a secret): a bot must not count on Roblox enforcing it.
+    const pkce = params.has('code_challenge') || params.has('code_challenge_method');
     const problem =
       params.get('response_type') !== 'code'
         ? 'response_type must be code'
         : !scopes.includes('openid') || scopes.some((scope) => !['openid', 'profile', 'user.inventory-item:read'].includes(scope))
           ? 'invalid scope'
-          : params.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(params.get('code_challenge') ?? '')
-            ? 'PKCE with S256 is required'
+          : pkce && (params.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(params.get('code_challenge') ?? ''))
+            ? 'PKCE must be S256 with a 43-character challenge'
             : !params.get('state')
               ? 'state is required'
               : undefined;
@@ -316,7 +319,7 @@ export class FakeRoblox {
       back.search = new URLSearchParams({ error: 'access_denied', error_description: 'The user denied the request.', state: state! }).toString();
     } else {
       const code = randomBytes(24).toString('base64url');
-      this.oauth.codes.set(code, { clientId: params.get('client_id')!, redirectUri, challenge: params.get('code_challenge')!, userId: this.oauth.browserUser, scopes, expiresAt: Date.now() + this.oauth.codeTtlMs, used: false });
+      this.oauth.codes.set(code, { clientId: params.get('client_id')!, redirectUri, challenge: params.get('code_challenge') ?? undefined, userId: this.oauth.browserUser, scopes, expiresAt: Date.now() + this.oauth.codeTtlMs, used: false });
       back.search = new URLSearchParams({ code, state: state! }).toString();
     }
     record.status = 302;
@@ -361,7 +364,7 @@ export class FakeRoblox {
       if (code.expiresAt <= Date.now()) return invalidGrant('Code expired.');
       if (form.get('redirect_uri') !== null && form.get('redirect_uri') !== code.redirectUri) return invalidGrant('redirect_uri mismatch.');
       const verifier = form.get('code_verifier') ?? '';
-      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== code.challenge) {
+      if (code.challenge !== undefined && (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== code.challenge)) {
         this.oauth.clientErrors.push('token: PKCE verifier does not match the challenge');
         return invalidGrant('PKCE verification failed.');
       }

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
+import { DiscordAPIError } from '@discordjs/rest';
 import { describe, expect, test } from 'vitest';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 
-async function capture(format: 'json' | 'pretty') {
+async function capture(format: 'json' | 'pretty', write: (log: Logger) => void = (log) => log.info({ robloxApiKey: 'k-secret', detail: { token: 't-secret' }, guildId: '42' }, 'sync run ended')) {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -10,10 +11,16 @@ async function capture(format: 'json' | 'pretty') {
       done();
     },
   });
-  const log = createLogger('info', sink, format);
-  log.info({ robloxApiKey: 'k-secret', detail: { token: 't-secret' }, guildId: '42' }, 'sync run ended');
+  write(createLogger('info', sink, format));
   await new Promise((resolve) => setImmediate(resolve));
   return lines.join('');
+}
+
+const TOKEN = 'aW50ZXJhY3Rpb246MTQ0MjkxNTQ3NjA4NjMyNjI4MzpzZWNyZXQ';
+
+/** What discord.js throws when an answer to an interaction fails: the token is in its URL. */
+function unknownInteraction(url: string) {
+  return new DiscordAPIError({ code: 10062, message: 'Unknown interaction' }, 10062, 404, 'POST', url, { body: { type: 5 } });
 }
 
 describe('logs', () => {
@@ -29,5 +36,17 @@ describe('logs', () => {
     expect(text).toContain('guildId');
     expect(text).not.toContain('k-secret');
     expect(text).not.toContain('t-secret');
+  });
+
+  test.each(['json', 'pretty'] as const)('%s: interaction and webhook tokens in the URLs of errors are censored, however deep', async (format) => {
+    const callback = `https://discord.com/api/v10/interactions/1442915476086326283/${TOKEN}/callback?with_response=false`;
+    const edit = `https://discord.com/api/v10/webhooks/1442915476086326000/${TOKEN}/messages/%40original`;
+    const text = await capture(format, (log) => {
+      log.warn({ err: unknownInteraction(callback) }, 'could not answer an interaction');
+      log.error({ err: new Error('wrapped', { cause: unknownInteraction(edit) }), detail: { url: edit } }, 'interaction failed');
+    });
+    expect(text).not.toContain(TOKEN);
+    expect(text).toContain('/interactions/1442915476086326283/[secret]/callback');
+    expect(text).toContain('/webhooks/1442915476086326000/[secret]/messages');
   });
 });

@@ -91,6 +91,16 @@ const cases: Case[] = [
     remove: [],
     blocked: ['vip'],
   },
+  {
+    name: 'a role the bot may only take (it gained staff powers) is not given, but is still taken from those who lost it',
+    binds: [pass('club', '1'), pass('fans', '2')],
+    outcomes: { 'gamepass:1': OWNS, 'gamepass:2': NOT },
+    has: ['fans'],
+    access: { club: { ok: false, reason: 'gained Administrator', removeOnly: true }, fans: { ok: false, reason: 'gained Administrator', removeOnly: true } },
+    add: [],
+    remove: ['fans'],
+    blocked: ['club'],
+  },
   { name: 'a deleted role is blocked', binds: [pass('gone', '1')], outcomes: { 'gamepass:1': OWNS }, access: { gone: undefined as unknown as RoleAccess }, add: [], remove: [], blocked: ['gone'] },
   { name: 'no binds: no plan', binds: [], has: ['vip'], add: [], remove: [] },
 ];
