@@ -21,7 +21,7 @@ export const unlink: SlashCommand = {
     await services.serverLog.post(interaction.guildId, [`✂️ ${userMention(discordUserId)} unlinked Roblox **${removed.robloxUsername}** (id ${removed.robloxUserId}).`]);
     // The consent goes too: revoked at Roblox, and deleted here even when Roblox cannot be told.
     const revoked = await services.grants?.forget(discordUserId);
-    const result = await services.sync.one(discordUserId, { priority: true });
+    const result = await services.sync.one(discordUserId, { priority: true, alsoIn: interaction.guildId });
     const here = result.servers.find((s) => s.guildId === interaction.guildId);
     const consent =
       revoked === undefined

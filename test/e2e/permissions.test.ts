@@ -20,6 +20,7 @@ beforeAll(async () => {
   roles.helper = discord.addRole(guild.id, 'Helper', { position: 5, permissions: PERMISSIONS.MANAGE_MESSAGES });
   roles.moderator = discord.addRole(guild.id, 'Moderator', { position: 6, permissions: PERMISSIONS.MANAGE_GUILD | PERMISSIONS.MANAGE_ROLES });
   roles.elite = discord.addRole(guild.id, 'Elite', { position: 7 });
+  for (const id of ['801', '802', '803', '900', '901']) world.roblox.addItem('gamepass', id, `Pass ${id}`);
   people.admin = newMember(world, guild.id, 'admin', [roles.admin]);
   people.manager = newMember(world, guild.id, 'manager', [roles.manager]);
   people.moderator = newMember(world, guild.id, 'moderator', [roles.moderator]);
@@ -60,7 +61,7 @@ describe('/bind needs what Discord needs to give the role by hand', () => {
     expect(await bindsOf(roles.elite)).toBe(0);
     expect(await bindAs(people.moderator, 'add', roles.helper, 801)).toMatch(/@Helper carries Manage Messages: only the server owner or an Administrator/);
     expect(await bindsOf(roles.helper)).toBe(0);
-    expect(await bindAs(people.moderator, 'add', roles.perk, 801)).toContain(`Bound <@&${roles.perk}> to game pass 801`);
+    expect(await bindAs(people.moderator, 'add', roles.perk, 801)).toContain(`Bound <@&${roles.perk}> to game pass Pass 801 (801)`);
     expect(await bindAs(people.moderator, 'remove', roles.perk, 801)).toContain('Removed the bind');
     // The owner's bind of a role above the moderator's stays out of the moderator's reach.
     expect(await bindAs(world.guild.ownerId, 'add', roles.elite, 801)).toContain('Bound');
@@ -70,7 +71,7 @@ describe('/bind needs what Discord needs to give the role by hand', () => {
 
   test('an Administrator may bind a role with staff powers, which it then gives with those powers and no more', async () => {
     const reply = await bindAs(people.admin, 'add', roles.helper, 802);
-    expect(reply).toContain(`Bound <@&${roles.helper}> to game pass 802`);
+    expect(reply).toContain(`Bound <@&${roles.helper}> to game pass Pass 802 (802)`);
     expect(reply).toContain('It carries Manage Messages');
     world.roblox.addUser({ id: '9102', name: 'HelperOne', items: [{ kind: 'gamepass', id: '802' }] });
     world.roblox.addUser({ id: '9103', name: 'HelperTwo', items: [{ kind: 'gamepass', id: '802' }] });
@@ -154,7 +155,7 @@ describe('a bound role that gains staff powers later', () => {
     // Only the owner or an Administrator can approve it again; then it is given again.
     expect(await bindAs(people.moderator, 'add', club, 900)).toMatch(/@Club carries Administrator: only the server owner or an Administrator/);
     expect(await command(late, 'update')).not.toContain('Roles given');
-    expect(await bindAs(people.admin, 'add', club, 900)).toMatch(/already bound to game pass 900; its permissions as they are now are approved/);
+    expect(await bindAs(people.admin, 'add', club, 900)).toMatch(/already bound to game pass Pass 900 \(900\); its permissions as they are now are approved/);
     expect(await command(late, 'update')).toContain(`Roles given: <@&${club}>`);
   });
 

@@ -22,6 +22,8 @@ beforeAll(async () => {
   beta = world.discord.addGuild('Beta');
   roles.alpha = world.discord.addRole(alpha.id, 'Alpha VIP', { position: 3 });
   roles.beta = world.discord.addRole(beta.id, 'Beta VIP', { position: 3 });
+  world.roblox.addItem('gamepass', '3101', 'Alpha Pass');
+  world.roblox.addItem('gamepass', '3102', 'Beta Pass');
   await startTestBot(world, {}, { clock, priorityShare: SHARE });
   await bind(world, alpha.id, roles.alpha, 'gamepass', 3101);
   await bind(world, beta.id, roles.beta, 'gamepass', 3102);
