@@ -1,7 +1,8 @@
 import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonStyle, MessageFlags } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
 import { describeLink, replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
-import { confirmVerification, findRobloxAccount, startVerification } from '../src/verification';
+import { confirmVerification, findRobloxAccount, pendingVerification, startVerification } from '../src/verification';
+import { waitingNotice } from '../src/waiting';
 
 export const verify: SlashCommand = {
   definition: {
@@ -48,7 +49,8 @@ export const verify: SlashCommand = {
           : 'Tell me which Roblox account is yours: `/verify username:<your Roblox username>`.',
       );
     }
-    const account = await findRobloxAccount(services.roblox, input);
+    const notice = waitingNotice((content) => interaction.editReply({ content, components: [] }), { purpose: 'to look up your Roblox account', idle: 'Looking up your Roblox account…' });
+    const account = await findRobloxAccount(services.roblox, input, interaction.user.id, notice.update).finally(notice.finish);
     if (!account.ok) throw new UserError(account.error);
     const existing = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
     if (existing?.robloxUserId === account.value.id) {
@@ -71,13 +73,16 @@ export const verify: SlashCommand = {
   button: {
     prefix: 'verify',
     async run(interaction, verificationId, services) {
-      const confirmation = await confirmVerification(services, verificationId, interaction.user.id);
-      if (confirmation.kind === 'not_yours') {
+      const found = await pendingVerification(services, verificationId, interaction.user.id);
+      if (found.kind === 'not_yours') {
         // Nothing happens for the presser: the code belongs to whoever ran /verify.
         await interaction.reply({ content: 'This button belongs to someone else\'s verification. Run `/verify` to link your own account.', flags: MessageFlags.Ephemeral });
         return;
       }
+      // Acknowledged before Roblox is asked: its line may be longer than Discord's 3 seconds.
       await interaction.deferUpdate();
+      const reading = waitingNotice((content) => interaction.editReply({ content }), { purpose: 'to read your profile', idle: 'Reading your Roblox profile for the code…' });
+      const confirmation = found.kind === 'pending' ? await confirmVerification(services, found.pending, reading.update).finally(reading.finish) : found;
       if (confirmation.kind === 'failed') {
         await interaction.editReply({ content: confirmation.error, ...(confirmation.retry ? {} : { components: [] }) });
         return;
@@ -88,7 +93,8 @@ export const verify: SlashCommand = {
         // The account moved: its previous holder loses bound roles now (or at the next run if this fails).
         services.sync.one(confirmation.previousHolder).catch((error) => services.log.error({ err: error }, 'sync of the previous link holder failed'));
       }
-      const result = await services.sync.one(interaction.user.id, { priority: true });
+      const checking = waitingNotice((content) => interaction.editReply({ content, components: [] }), { purpose: '', idle: `Linked to **${confirmation.robloxUsername}**. Checking what you own for your roles…` });
+      const result = await services.sync.one(interaction.user.id, { priority: true }).finally(checking.finish);
       const here = result.servers.find((s) => s.guildId === interaction.guildId);
       await interaction.editReply({
         ...replyEmbed(`Linked to ${confirmation.robloxUsername}`, [`Linked ${userMention(interaction.user.id)} to **${confirmation.robloxUsername}**. You can remove the code from your profile now.`, '', ...summarizeServer(here)], 'good'),
