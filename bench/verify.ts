@@ -76,10 +76,11 @@ const launcher = setInterval(() => {
 function watch(flow: Flow): void {
   const record = flow.verify;
   if (!record || flow.codeMs !== undefined || flow.failed) return;
-  const edits = record.timeline.filter((t) => t.kind === 'edit');
-  if (edits.length > 0 && flow.firstMs === undefined) flow.firstMs = edits[0]!.at - record.receivedAt;
-  if (edits.some((e) => e.interim)) flow.noticeSeen = true;
-  const answer = edits.find((e) => !e.interim);
+  // What the member can read: a message (type 4) or an edit; "thinking…" (type 5) is not an answer.
+  const visible = record.timeline.filter((t) => t.kind === 'edit' || t.type === 4);
+  if (visible.length > 0 && flow.firstMs === undefined) flow.firstMs = visible[0]!.at - record.receivedAt;
+  if (visible.some((e) => e.interim)) flow.noticeSeen = true;
+  const answer = visible.find((e) => !e.interim);
   if (!answer) return;
   const code = /```(.+?)```/.exec(answer.text)?.[1];
   if (!code) {

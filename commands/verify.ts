@@ -2,7 +2,7 @@ import { ActionRowBuilder, ApplicationCommandOptionType, ButtonBuilder, ButtonSt
 import { GUILD_ONLY, type SlashCommand, stringOption, UserError } from '../src/commands';
 import { describeLink, replyEmbed, summarizeServer, timestamp, userMention } from '../src/reports';
 import { confirmVerification, findRobloxAccount, pendingVerification, startVerification } from '../src/verification';
-import { waitingNotice } from '../src/waiting';
+import { type WaitingNotice, waitingNotice } from '../src/waiting';
 
 export const verify: SlashCommand = {
   definition: {
@@ -16,11 +16,14 @@ export const verify: SlashCommand = {
 
   async run(interaction, services) {
     const input = stringOption(interaction, 'username', false, 32);
-    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (input === undefined) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     if (input === undefined && services.signIns) {
+      // Shown only if finishing the sign-in waits on Roblox; it starts with the first report of a wait.
+      let finishing: WaitingNotice | undefined;
       const signIn = await services.signIns.start(
         { discordUserId: interaction.user.id, requesterName: interaction.user.username, guildId: interaction.guildId, serverName: interaction.guild.name },
         async (outcome) => {
+          await finishing?.finish();
           const here = outcome.kind === 'linked' ? outcome.sync?.servers.find((s) => s.guildId === interaction.guildId) : undefined;
           await interaction.editReply({
             ...(outcome.kind === 'linked'
@@ -28,6 +31,10 @@ export const verify: SlashCommand = {
               : replyEmbed(outcome.title, [`Sign-in did not complete. ${outcome.message}`], 'warning')),
             components: [],
           });
+        },
+        (wait) => {
+          finishing ??= waitingNotice((content) => interaction.editReply({ content, components: [] }), { purpose: 'to finish your sign-in', idle: 'Signed in with Roblox; finishing the link…' });
+          finishing.update(wait);
         },
       );
       const button = new ButtonBuilder().setURL(signIn.url).setLabel('Sign in with Roblox').setStyle(ButtonStyle.Link);
@@ -49,19 +56,26 @@ export const verify: SlashCommand = {
           : 'Tell me which Roblox account is yours: `/verify username:<your Roblox username>`.',
       );
     }
-    const notice = waitingNotice((content) => interaction.editReply({ content, components: [] }), { purpose: 'to look up your Roblox account', idle: 'Looking up your Roblox account…' });
-    const account = await findRobloxAccount(services.roblox, input, interaction.user.id, notice.update).finally(notice.finish);
-    if (!account.ok) throw new UserError(account.error);
-    const existing = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
-    if (existing?.robloxUserId === account.value.id) {
-      throw new UserError(`You are already linked to **${account.value.name}**. Run \`/update\` to refresh your roles.`);
-    }
-    const pending = await startVerification(services, interaction.user.id, interaction.guildId, account.value);
+    // No deferral: a quick answer is the first response itself, and a slow one is preceded by the
+    // member's place in line (a response too, well inside Discord's 3 seconds). Every edit saved
+    // matters in a rush, as discord.js holds all of them to 50 requests a second.
+    const answer = (payload: { content: string; components: ActionRowBuilder<ButtonBuilder>[] }) =>
+      interaction.replied ? interaction.editReply(payload) : interaction.reply({ ...payload, flags: MessageFlags.Ephemeral });
+    const notice = waitingNotice((content) => answer({ content, components: [] }), { purpose: 'to look up your Roblox account', idle: 'Looking up your Roblox account…' });
+    const { account, pending } = await (async () => {
+      const found = await findRobloxAccount(services.roblox, input, interaction.user.id, notice.update);
+      if (!found.ok) throw new UserError(found.error);
+      const existing = await services.db.link.findUnique({ where: { discordUserId: interaction.user.id } });
+      if (existing?.robloxUserId === found.value.id) {
+        throw new UserError(`You are already linked to **${found.value.name}**. Run \`/update\` to refresh your roles.`);
+      }
+      return { account: found.value, pending: await startVerification(services, interaction.user.id, interaction.guildId, found.value) };
+    })().finally(notice.finish);
     const button = new ButtonBuilder().setCustomId(`verify:${pending.id}`).setLabel("I've added the code").setStyle(ButtonStyle.Primary);
-    await interaction.editReply({
+    await answer({
       content: [
-        `To prove **${account.value.name}** (id ${account.value.id}) is yours:`,
-        `1. Open https://www.roblox.com/users/${account.value.id}/profile and add this code to your **About**:`,
+        `To prove **${account.name}** (id ${account.id}) is yours:`,
+        `1. Open https://www.roblox.com/users/${account.id}/profile and add this code to your **About**:`,
         `\`\`\`${pending.code}\`\`\``,
         `2. Save, then press the button below. The code works once and expires ${timestamp(pending.expiresAt)}.`,
         'You can remove the code from your profile afterwards.',

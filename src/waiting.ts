@@ -1,6 +1,8 @@
 // Nobody waits in silence: while a member's answer waits on Roblox, their reply says where they
 // stand ("you are 37th in line, about 20 seconds") and is edited as the line moves. A quick answer
 // shows no notice at all; a slow one shows it after `patienceMs`, well inside Discord's 3 seconds.
+// Edits are few: one when the place changes, at most one per `minGapMs`, as a rush shares
+// discord.js's 50 requests a second among every member.
 
 import type { Wait } from './roblox/budget';
 
@@ -21,12 +23,13 @@ export interface NoticeTexts {
   idle: string;
 }
 
-export const NOTICE_TIMING = { patienceMs: 1_000, minGapMs: 2_000 };
+export const NOTICE_TIMING = { patienceMs: 1_500, minGapMs: 3_000 };
 
 export function waitingNotice(show: (text: string) => Promise<unknown>, texts: NoticeTexts, timing = NOTICE_TIMING): WaitingNotice {
   const startedAt = Date.now();
-  let latest: string | undefined;
-  let shown: string | undefined;
+  let latest: Wait | undefined;
+  /** The place last shown; the estimate alone changing is not worth an edit. */
+  let shown: number | 'idle' | undefined;
   let shownAt = 0;
   let done = false;
   let timer: NodeJS.Timeout | undefined;
@@ -34,9 +37,10 @@ export function waitingNotice(show: (text: string) => Promise<unknown>, texts: N
 
   const flush = () => {
     timer = undefined;
-    const text = latest ?? `${WAITING_MARK} ${texts.idle}`;
-    if (done || text === shown) return;
-    shown = text;
+    const place = latest?.position ?? 'idle';
+    if (done || place === shown) return;
+    const text = latest ? describeWait(latest, texts.purpose) : `${WAITING_MARK} ${texts.idle}`;
+    shown = place;
     shownAt = Date.now();
     // A notice that cannot be shown (the interaction expired) changes nothing; the answer still tries.
     landed = landed.then(() => show(text)).catch(() => undefined);
@@ -51,8 +55,8 @@ export function waitingNotice(show: (text: string) => Promise<unknown>, texts: N
 
   return {
     update(wait) {
-      latest = describeWait(wait, texts.purpose);
-      if (latest !== shown) schedule();
+      latest = wait;
+      if (wait.position !== shown) schedule();
     },
     async finish() {
       done = true;

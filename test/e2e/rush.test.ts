@@ -77,7 +77,9 @@ describe('a rush of /verify', () => {
     expect(sent[2]).toEqual(byPlace.slice(100));
     // The code is the last thing each member sees: no notice lands after the answer.
     for (const a of asks) expect(a.timeline.at(-1)!.interim).toBe(false);
-    expect(asks.every((a) => a.timeline[0]!.kind === 'callback' && a.timeline[0]!.type === 5)).toBe(true);
+    // Their first response was their place in line (no "thinking…" deferral), then edits.
+    expect(asks.every((a) => a.timeline[0]!.kind === 'callback' && a.timeline[0]!.type === 4 && a.timeline[0]!.interim)).toBe(true);
+    expect(asks.every((a) => a.callbacks.length === 1 && a.callbacks[0]!.data?.flags === 64)).toBe(true);
   }, 60_000);
 
   test('one member pressing /verify again and again holds one place and spends no extra lookups', async () => {

@@ -616,11 +616,12 @@ export class FakeDiscord {
     if (record.callbacks.length > 0) return reply(400, errorBody(40060, 'Interaction has already been acknowledged.'));
     record.callbacks.push(body);
     const data = body.data ?? {};
-    record.timeline.push({ at: Date.now(), kind: 'callback', type: body.type, text: String(data.content ?? ''), interim: false });
+    const interim = body.type === 4 && this.interim(String(data.content ?? ''));
+    record.timeline.push({ at: Date.now(), kind: 'callback', type: body.type, text: String(data.content ?? ''), interim });
     const flags = Number(data.flags ?? 0);
     if (body.type === 4) {
       record.message = { id: snowflake(), content: String(data.content ?? ''), embeds: toResponseEmbeds(data.embeds as Message['embeds']), components: toResponseComponents((data.components as unknown[]) ?? []), flags, edited: false };
-      record.answered = true;
+      record.answered = !interim;
     } else if (body.type === 5) {
       record.message = { id: snowflake(), content: '', components: [], flags: flags | 128, edited: false };
     } else if (body.type === 7 && record.message) {
