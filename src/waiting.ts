@@ -23,7 +23,7 @@ export interface NoticeTexts {
   idle: string;
 }
 
-export const NOTICE_TIMING = { patienceMs: 1_500, minGapMs: 3_000 };
+export const NOTICE_TIMING = { patienceMs: 1_000, minGapMs: 3_000 };
 
 export function waitingNotice(show: (text: string) => Promise<unknown>, texts: NoticeTexts, timing = NOTICE_TIMING): WaitingNotice {
   const startedAt = Date.now();
