@@ -86,7 +86,9 @@ export function createUsernameLookups(options: UsernameLookupOptions): UsernameL
   };
 
   const send = async (batch: Entry[]) => {
-    const usernames = [...new Map(batch.map((e) => [e.name.toLowerCase(), e.name])).values()];
+    // Each name once, as the first in line to ask for it wrote it.
+    const seen = new Set<string>();
+    const usernames = batch.map((e) => e.name).filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase()));
     const result = await robloxCall(
       { url: options.url, method: 'POST', body: { usernames, excludeBannedUsers: true }, budget: options.budget, priority: true, schema: usernamesBody },
       options.http,
