@@ -1,6 +1,7 @@
 // Nobody waits in silence: while a member's answer waits on Roblox, their reply says where they
 // stand ("you are 37th in line, about 20 seconds") and is edited as the line moves. A quick answer
-// shows no notice at all; a slow one shows it after `patienceMs`, well inside Discord's 3 seconds.
+// shows no notice at all; a slow one shows it after `patienceMs`, well inside Discord's 3 seconds,
+// or at once when the line already says it will be longer.
 // Edits are few: one when the place changes, at most one per `minGapMs`, as a rush shares
 // discord.js's 50 requests a second among every member.
 
@@ -56,7 +57,11 @@ export function waitingNotice(show: (text: string) => Promise<unknown>, texts: N
   return {
     update(wait) {
       latest = wait;
-      if (wait.position !== shown) schedule();
+      if (shown === undefined && wait.etaMs >= timing.patienceMs) {
+        // A long wait is known at once: say so now rather than after the patience runs out.
+        clearTimeout(timer);
+        flush();
+      } else if (wait.position !== shown) schedule();
     },
     async finish() {
       done = true;

@@ -35,25 +35,27 @@ const lastNotice = (record: InteractionRecord) => notices(record).at(-1) ?? '';
 const place = (record: InteractionRecord) => Number(/you are (\d+)(st|nd|rd|th) in line/.exec(lastNotice(record))?.[1] ?? Number.NaN);
 const code = (text: string) => /```(.+?)```/.exec(text)?.[1];
 
-/** The first username lookup is held; returns its release. Later lookups are answered normally. */
-function holdFirstLookup() {
+/**
+ * An opener's lookup is sent and held at Roblox, so a line forms behind it; later lookups are
+ * answered normally once `release` is called. `before` counts the lookups sent until then.
+ */
+async function openLine(opener: string) {
+  const before = world.roblox.usernameRequests.length;
   const held = gate();
-  let first = true;
+  let holding = true;
   world.roblox.fault = (route) => {
-    if (route !== 'usernames' || !first) return undefined;
-    first = false;
+    if (route !== 'usernames' || !holding) return undefined;
+    holding = false;
     return { until: held.promise };
   };
-  return held.release;
+  const first = verify(player(opener).member, opener);
+  await until(() => world.roblox.usernameRequests.length === before + 1, 'the first lookup to be sent');
+  return { before, first, release: held.release };
 }
 
 describe('a rush of /verify', () => {
   test('is batched up to 100 names, answered in line order, and nobody waits in silence', async () => {
-    const before = world.roblox.usernameRequests.length;
-    const release = holdFirstLookup();
-    const opener = player('RushOpener');
-    const first = verify(opener.member, 'RushOpener');
-    await until(() => world.roblox.usernameRequests.length === before + 1, 'the first lookup to be sent');
+    const { before, first, release } = await openLine('RushOpener');
 
     const crowd = Array.from({ length: 150 }, (_, i) => player(`Rush${i}`));
     const asks = crowd.map((p, i) => verify(p.member, `rush${i}`)); // any case: Roblox matches case-insensitively
@@ -83,11 +85,7 @@ describe('a rush of /verify', () => {
   }, 60_000);
 
   test('one member pressing /verify again and again holds one place and spends no extra lookups', async () => {
-    const before = world.roblox.usernameRequests.length;
-    const release = holdFirstLookup();
-    const opener = player('SpamOpener');
-    const first = verify(opener.member, 'SpamOpener');
-    await until(() => world.roblox.usernameRequests.length === before + 1, 'the first lookup to be sent');
+    const { before, first, release } = await openLine('SpamOpener');
 
     const spammer = player('SpamTarget');
     const other = player('Patient');
@@ -111,11 +109,7 @@ describe('a rush of /verify', () => {
 
 describe('answers as today, whatever Roblox does', () => {
   test('previous names answer with the current name, banned and unknown names are not found, in one request', async () => {
-    const before = world.roblox.usernameRequests.length;
-    const release = holdFirstLookup();
-    const opener = player('NamesOpener');
-    const first = verify(opener.member, 'NamesOpener');
-    await until(() => world.roblox.usernameRequests.length === before + 1, 'the first lookup to be sent');
+    const { before, first, release } = await openLine('NamesOpener');
     const renamed = player('NewName', { previousNames: ['OldName'] });
     const banned = player('BannedOne', { banned: true });
     const asks = [verify(renamed.member, 'OldName'), verify(banned.member, 'BannedOne'), verify(newMember(world, world.guild.id, 'typo'), 'NoSuchPlayer')];
