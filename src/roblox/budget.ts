@@ -64,8 +64,8 @@ export class RateBudget {
           continue;
         }
         if (ticket.wake === undefined) ticket.onWait?.({ position: ahead + 1, etaMs: Math.max(0, wait) + ahead * this.spacing() });
-        // Behind someone: sleep until they go (they wake us), checking once a window at worst.
-        await Promise.race([this.clock.sleep(ahead === 0 ? wait : this.windowMs), new Promise<void>((resolve) => (ticket.wake = resolve))]);
+        // Behind someone: sleep until they go (they wake us), and look again each second regardless.
+        await Promise.race([this.clock.sleep(ahead === 0 ? wait : Math.min(this.windowMs, 1_000)), new Promise<void>((resolve) => (ticket.wake = resolve))]);
       }
     } finally {
       this.waiting[lane]--;
