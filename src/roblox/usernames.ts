@@ -8,7 +8,10 @@ import type { Clock } from '../clock';
 import type { RateBudget, Wait } from './budget';
 import { type RobloxFailure, type RobloxHttpOptions, robloxCall } from './http';
 
-/** Roblox answers "2: Too many usernames." above its cap; 100 is what it accepts (docs section 5). */
+/**
+ * Names per request. Roblox documents no maximum (the spec has no maxItems, only a 400 "2: Too many
+ * usernames."); 100 is the figure clients rely on, and a fake that enforces it keeps us honest.
+ */
 export const MAX_NAMES_PER_REQUEST = 100;
 
 export type NameLookup =
@@ -89,10 +92,11 @@ export function createUsernameLookups(options: UsernameLookupOptions): UsernameL
     // Each name once, as the first in line to ask for it wrote it.
     const seen = new Set<string>();
     const usernames = batch.map((e) => e.name).filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase()));
+    // robloxCall answers rather than throws; should it ever throw, nobody in the batch waits forever.
     const result = await robloxCall(
       { url: options.url, method: 'POST', body: { usernames, excludeBannedUsers: true }, budget: options.budget, priority: true, schema: usernamesBody },
       options.http,
-    );
+    ).catch((error: unknown) => ({ ok: false as const, failure: { kind: 'unavailable' as const, detail: `username lookup failed: ${String(error)}` } }));
     for (const entry of batch) entry.resolve(result.ok ? answerFor(entry.name, result.value.data) : { kind: 'failed', failure: result.failure });
   };
 
