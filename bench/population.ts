@@ -90,6 +90,8 @@ export async function buildWorld(p: Population) {
     databaseUrl,
     syncCron: '0 0 1 1 *',
     robloxInventoryRateLimit: p.perWindow,
+    robloxUsersRateLimit: 1000,
+    robloxUsernamesRateLimit: 12,
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,

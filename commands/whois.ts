@@ -18,7 +18,7 @@ export const whois: SlashCommand = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     // A numeric id needs no Roblox call; a name is resolved (and so is checked to exist).
     const trimmed = input.trim();
-    const account = /^\d{1,19}$/.test(trimmed) ? { id: String(BigInt(trimmed)), name: undefined } : await findRobloxAccount(services.roblox, trimmed).then((found) => {
+    const account = /^\d{1,19}$/.test(trimmed) ? { id: String(BigInt(trimmed)), name: undefined } : await findRobloxAccount(services.roblox, trimmed, `whois:${interaction.user.id}`).then((found) => {
       if (!found.ok) throw new UserError(found.error);
       return { id: found.value.id, name: found.value.name };
     });

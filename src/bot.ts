@@ -89,6 +89,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     economyBaseUrl: config.robloxEconomyApiBaseUrl,
     apiKey: config.robloxApiKey,
     inventoryPerMinute: config.robloxInventoryRateLimit,
+    usersPerMinute: config.robloxUsersRateLimit,
+    usernamesPerMinute: config.robloxUsernamesRateLimit,
     http: { clock, observe: (path, status) => metrics.robloxRequests.inc({ endpoint: robloxEndpoint(path), status }), ...options.robloxHttp },
     windowMs: options.robloxWindowMs,
     keyRetryBaseMs: options.robloxKeyRetryBaseMs,

@@ -3,6 +3,7 @@
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL } from './database/url';
+import { DEFAULT_USERNAMES_PER_MINUTE, DOCUMENTED_USERS_PER_MINUTE } from './roblox/api';
 import { parseTokenKey } from './oauth/sealing';
 
 export interface Config {
@@ -12,6 +13,10 @@ export interface Config {
   databaseUrl: string;
   syncCron: string;
   robloxInventoryRateLimit: number;
+  /** Get User requests per minute (Roblox documents 1000 per key owner). */
+  robloxUsersRateLimit: number;
+  /** Username-lookup requests per minute (undocumented by Roblox; each carries up to 100 names). */
+  robloxUsernamesRateLimit: number;
   discordApiBaseUrl: string;
   robloxApiBaseUrl: string;
   robloxUsersApiBaseUrl: string;
@@ -42,6 +47,10 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === 
 const baseUrl = (fallback: string) =>
   optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(fallback));
 
+/** Requests per minute: a whole number from 1 up. */
+const perMinute = (fallback: number) =>
+  optional(z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'is implausibly large').default(fallback));
+
 const schema = z
   .object({
     DISCORD_TOKEN: z
@@ -53,9 +62,9 @@ const schema = z
     ROBLOX_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required').refine((k) => !/\s/.test(k), 'must not contain spaces'),
     DATABASE_URL: optional(z.string().startsWith('file:', 'must be a SQLite file URL such as file:./data/gatepass.db').default(DEFAULT_DATABASE_URL)),
     SYNC_CRON: optional(z.string().refine((c) => validCron(c), 'is not a valid cron expression (e.g. "*/30 * * * *")').default('*/30 * * * *')),
-    ROBLOX_INVENTORY_RATE_LIMIT: optional(
-      z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'is implausibly large').default(100),
-    ),
+    ROBLOX_INVENTORY_RATE_LIMIT: perMinute(100),
+    ROBLOX_USERS_RATE_LIMIT: perMinute(DOCUMENTED_USERS_PER_MINUTE),
+    ROBLOX_USERNAMES_RATE_LIMIT: perMinute(DEFAULT_USERNAMES_PER_MINUTE),
     DISCORD_API_BASE_URL: baseUrl('https://discord.com/api'),
     ROBLOX_API_BASE_URL: baseUrl('https://apis.roblox.com'),
     ROBLOX_USERS_API_BASE_URL: baseUrl('https://users.roblox.com'),
@@ -101,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       databaseUrl: e.DATABASE_URL,
       syncCron: e.SYNC_CRON,
       robloxInventoryRateLimit: e.ROBLOX_INVENTORY_RATE_LIMIT,
+      robloxUsersRateLimit: e.ROBLOX_USERS_RATE_LIMIT,
+      robloxUsernamesRateLimit: e.ROBLOX_USERNAMES_RATE_LIMIT,
       discordApiBaseUrl: e.DISCORD_API_BASE_URL,
       robloxApiBaseUrl: e.ROBLOX_API_BASE_URL,
       robloxUsersApiBaseUrl: e.ROBLOX_USERS_API_BASE_URL,

@@ -6,9 +6,11 @@ import type { Clock } from './clock';
 import type { Database } from './database/client';
 import { saveLink } from './database/links';
 import { FAILURE_REASONS } from './ownership';
+import type { Verification } from './generated/prisma/client';
 import type { RobloxApi } from './roblox/api';
+import type { Wait } from './roblox/budget';
 import type { RobloxFailure } from './roblox/http';
-import { findUserIdByName, getUser, type RobloxUser } from './roblox/users';
+import { getUser } from './roblox/users';
 
 export const CODE_TTL_MS = 10 * 60 * 1000;
 
@@ -44,26 +46,41 @@ interface VerifyDeps {
   clock: Clock;
 }
 
-/** Resolves a username or numeric id to an existing Roblox account. */
-export async function findRobloxAccount(roblox: RobloxApi, input: string): Promise<Step<RobloxUser>> {
+export interface RobloxAccount {
+  id: string;
+  /** The current username (a lookup by a previous name answers with the current one). */
+  name: string;
+}
+
+/**
+ * Resolves a username or numeric id to an existing Roblox account, for `caller` (a Discord user id):
+ * a username waits in the batched lookup's line, an id in Get User's; `onWait` hears where they stand.
+ */
+export async function findRobloxAccount(roblox: RobloxApi, input: string, caller: string, onWait?: (wait: Wait) => void): Promise<Step<RobloxAccount>> {
   const text = input.trim();
-  let userId: string;
   if (/^\d+$/.test(text)) {
     if (Number(text) < 1 || !Number.isSafeInteger(Number(text))) return { ok: false, error: `"${text}" is not a valid Roblox user id.` };
-    userId = String(Number(text));
-  } else {
-    if (!USERNAME.test(text)) return { ok: false, error: 'A Roblox username is 3 to 20 letters, digits or underscores; give that or your numeric user id.' };
-    const found = await findUserIdByName(roblox, text);
-    if (!found.ok) return robloxDown(found.failure);
-    if (found.value === null) return { ok: false, error: `No Roblox account is named "${text}". Check the spelling, or give your numeric user id.` };
-    userId = found.value;
+    const userId = String(Number(text));
+    const user = await getUser(roblox, userId, onWait);
+    if (!user.ok) {
+      if (user.failure.kind === 'not_found') return { ok: false, error: `No Roblox account has the id ${userId}.` };
+      return robloxDown(user.failure);
+    }
+    return { ok: true, value: { id: user.value.id, name: user.value.name } };
   }
-  const user = await getUser(roblox, userId);
-  if (!user.ok) {
-    if (user.failure.kind === 'not_found') return { ok: false, error: `No Roblox account has the id ${userId}.` };
-    return robloxDown(user.failure);
+  if (!USERNAME.test(text)) return { ok: false, error: 'A Roblox username is 3 to 20 letters, digits or underscores; give that or your numeric user id.' };
+  // The lookup answers with the id and the current name, so Get User is not needed here.
+  const found = await roblox.names.find(caller, text, onWait);
+  switch (found.kind) {
+    case 'found':
+      return { ok: true, value: { id: found.id, name: found.name } };
+    case 'unknown':
+      return { ok: false, error: `No Roblox account is named "${text}". Check the spelling, or give your numeric user id.` };
+    case 'replaced':
+      return { ok: false, error: 'You ran /verify again before this one was answered: the newer one keeps your place in line and will answer there.' };
+    case 'failed':
+      return robloxDown(found.failure);
   }
-  return user;
 }
 
 function robloxDown(failure: RobloxFailure): { ok: false; error: string } {
@@ -79,7 +96,7 @@ export interface PendingVerification {
 }
 
 /** Starts (or restarts) a proof for this Discord user; an earlier pending code stops working. */
-export async function startVerification(deps: VerifyDeps, discordUserId: string, guildId: string, account: RobloxUser): Promise<PendingVerification> {
+export async function startVerification(deps: VerifyDeps, discordUserId: string, guildId: string, account: RobloxAccount): Promise<PendingVerification> {
   const data = {
     id: randomBytes(18).toString('base64url'),
     code: newCode(),
@@ -92,13 +109,12 @@ export async function startVerification(deps: VerifyDeps, discordUserId: string,
   return data;
 }
 
-export type Confirmation =
-  | { kind: 'linked'; robloxUserId: string; robloxUsername: string; guildId: string; previousHolder?: string }
-  | { kind: 'not_yours' }
-  | { kind: 'failed'; error: string; retry: boolean };
+type Failed = { kind: 'failed'; error: string; retry: boolean };
 
-/** Checks the profile for the code and, if it is there, stores the link and spends the code. */
-export async function confirmVerification(deps: VerifyDeps, verificationId: string, presserId: string): Promise<Confirmation> {
+export type Confirmation = { kind: 'linked'; robloxUserId: string; robloxUsername: string; guildId: string; previousHolder?: string } | Failed;
+
+/** The presser's live verification, read before anything waits on Roblox. */
+export async function pendingVerification(deps: VerifyDeps, verificationId: string, presserId: string): Promise<{ kind: 'pending'; pending: Verification } | { kind: 'not_yours' } | Failed> {
   const pending = await deps.db.verification.findUnique({ where: { id: verificationId } });
   if (!pending) return { kind: 'failed', error: 'This verification was already used or replaced. Run /verify again.', retry: false };
   if (pending.discordUserId !== presserId) return { kind: 'not_yours' };
@@ -106,7 +122,14 @@ export async function confirmVerification(deps: VerifyDeps, verificationId: stri
     await deps.db.verification.deleteMany({ where: { id: verificationId } });
     return { kind: 'failed', error: 'This code has expired. Run /verify again for a new one.', retry: false };
   }
-  const user = await getUser(deps.roblox, pending.robloxUserId);
+  return { kind: 'pending', pending };
+}
+
+/** Checks the profile for the code and, if it is there, stores the link and spends the code. */
+export async function confirmVerification(deps: VerifyDeps, pending: Verification, onWait?: (wait: Wait) => void): Promise<Confirmation> {
+  const verificationId = pending.id;
+  const presserId = pending.discordUserId;
+  const user = await getUser(deps.roblox, pending.robloxUserId, onWait);
   if (!user.ok) return { kind: 'failed', error: robloxDown(user.failure).error, retry: true };
   if (!profileHasCode(user.value.about, pending.code)) {
     return {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Bot, type BotOptions, startBot } from '../src/bot';
 import type { Config } from '../src/config';
 import { createLogger } from '../src/log';
+import { WAITING_MARK } from '../src/waiting';
 import { FakeDiscord, type FakeGuild } from './fakes/discord';
 import { FakeRoblox } from './fakes/roblox';
 
@@ -29,6 +30,7 @@ export async function createWorld(): Promise<World> {
   const roblox = new FakeRoblox();
   roblox.apiKeys.set(ROBLOX_KEY, 'owner-1');
   await Promise.all([discord.start(), roblox.start()]);
+  discord.interim = (text) => text.startsWith(WAITING_MARK);
   const guild = discord.addGuild('Test Server');
   const dir = mkdtempSync(join(tmpdir(), 'gatepass-test-'));
   const config: Config = {
@@ -38,6 +40,9 @@ export async function createWorld(): Promise<World> {
     databaseUrl: `file:${join(dir, 'gatepass.db')}`,
     syncCron: '0 0 1 1 *', // effectively never; cron tests set their own
     robloxInventoryRateLimit: 100,
+    robloxUsersRateLimit: 1000,
+    // Lookups a few milliseconds apart, so tests that do not test the line are not held by it.
+    robloxUsernamesRateLimit: 6000,
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,

@@ -12,6 +12,7 @@ import type { ServerLog } from '../discord/serverlog';
 import { onLinked } from '../linked';
 import type { Logger } from '../log';
 import type { RobloxApi } from '../roblox/api';
+import type { Wait } from '../roblox/budget';
 import type { FailureKind } from '../roblox/http';
 import { authorizeUrl, INVENTORY_SCOPE, newVerifier, requestTokens, userinfo } from '../roblox/oauth';
 import type { MemberResult, MemberSync } from '../sync/members';
@@ -48,8 +49,11 @@ export interface Requester {
 }
 
 export interface SignIns {
-  /** A sign-in for this member; an earlier unfinished one stops working. `onDone` hears how it ends. */
-  start(requester: Requester & { guildId: string }, onDone?: (outcome: SignInOutcome) => Promise<void>): Promise<{ url: string; expiresAt: Date }>;
+  /**
+   * A sign-in for this member; an earlier unfinished one stops working. `onDone` hears how it ends,
+   * and `onWait` where the member stands while finishing it waits on Roblox.
+   */
+  start(requester: Requester & { guildId: string }, onDone?: (outcome: SignInOutcome) => Promise<void>, onWait?: (wait: Wait) => void): Promise<{ url: string; expiresAt: Date }>;
   /** Whose sign-in a state is, for the page that asks before going to Roblox. */
   view(state: string): Promise<({ ok: true } & Requester) | ({ ok: false } & Problem)>;
   /** Continue pressed: a new cookie binds this browser (any earlier confirmation is void), and Discord's page to say whose it is. */
@@ -71,7 +75,7 @@ const EXPIRED: Problem = { title: 'This sign-in link has expired', message: 'Lin
 export function createSignIns(deps: SignInDeps): SignIns {
   const { db, clock } = deps;
   // The /verify replies to update, in memory: after a restart the page still says how it ended.
-  const waiting = new Map<string, { discordUserId: string; expiresAt: number; onDone: (outcome: SignInOutcome) => Promise<void> }>();
+  const waiting = new Map<string, { discordUserId: string; expiresAt: number; onDone: (outcome: SignInOutcome) => Promise<void>; onWait?: (wait: Wait) => void }>();
   const base = deps.publicUrl.replace(/\/+$/, '');
 
   const tell = (state: string, outcome: SignInOutcome) => {
@@ -93,7 +97,8 @@ export function createSignIns(deps: SignInDeps): SignIns {
 
   async function link(row: { state: string; discordUserId: string; guildId: string; codeVerifier: string }, code: string): Promise<SignInOutcome> {
     const failed = (problem: Problem): SignInOutcome => ({ kind: 'failed', discordUserId: row.discordUserId, ...problem });
-    const tokens = await requestTokens(deps.roblox, deps.settings.client, { code, verifier: row.codeVerifier });
+    const onWait = waiting.get(row.state)?.onWait;
+    const tokens = await requestTokens(deps.roblox, deps.settings.client, { code, verifier: row.codeVerifier }, onWait);
     if (!tokens.ok) {
       if (tokens.failure.code === 'invalid_grant') return failed({ title: 'Roblox did not accept this sign-in', message: 'The sign-in code was already used or has expired (they last a minute). Run /verify in Discord and sign in again.' });
       if (tokens.failure.kind === 'auth') {
@@ -103,7 +108,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
       deps.log.warn({ failure: tokens.failure.kind, detail: tokens.failure.detail }, 'OAuth code exchange failed');
       return failed(robloxDown(tokens.failure.kind));
     }
-    const account = await userinfo(deps.roblox, tokens.value.accessToken);
+    const account = await userinfo(deps.roblox, tokens.value.accessToken, onWait);
     if (!account.ok) return failed(robloxDown(account.failure.kind));
     const now = new Date(clock.now());
     const previousHolder = await db.$transaction(async (tx) => {
@@ -120,7 +125,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
   }
 
   return {
-    async start(requester, onDone) {
+    async start(requester, onDone, onWait) {
       const state = randomBytes(32).toString('base64url');
       const expiresAt = new Date(clock.now() + STATE_TTL_MS);
       await db.$transaction([
@@ -128,7 +133,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
         db.oAuthState.create({ data: { state, ...requester, codeVerifier: newVerifier(), expiresAt } }),
       ]);
       for (const [old, entry] of waiting) if (entry.discordUserId === requester.discordUserId || entry.expiresAt <= clock.now()) waiting.delete(old);
-      if (onDone) waiting.set(state, { discordUserId: requester.discordUserId, expiresAt: expiresAt.getTime(), onDone });
+      if (onDone) waiting.set(state, { discordUserId: requester.discordUserId, expiresAt: expiresAt.getTime(), onDone, onWait });
       return { url: `${base}/oauth/start?state=${state}`, expiresAt };
     },
 

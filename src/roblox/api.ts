@@ -1,6 +1,7 @@
 import { RateBudget } from './budget';
 import { DEFAULT_HTTP_OPTIONS, type RobloxHttpOptions } from './http';
 import { KeyGuard } from './keyguard';
+import { createUsernameLookups, type UsernameLookups } from './usernames';
 
 /** Everything a Roblox call needs: where to send it, the key, and the shared budgets. */
 export interface RobloxApi {
@@ -14,9 +15,9 @@ export interface RobloxApi {
   budgets: {
     /** List Inventory Items: 100/min per key owner by default. */
     inventory: RateBudget;
-    /** Get User has its own, larger quota (1000/min); we keep well below it. */
+    /** Get User: its own quota, 1000/min per key owner by default. */
     users: RateBudget;
-    /** Legacy username lookup: undocumented and tightening, so kept low. */
+    /** Legacy username lookup: no documented limit, so kept low; its requests carry batches. */
     usernames: RateBudget;
     /** OAuth token, userinfo and revoke: undocumented limits, used once per sign-in or refresh. */
     oauth: RateBudget;
@@ -30,7 +31,28 @@ export interface RobloxApi {
     badgeNames: RateBudget;
     assetNames: RateBudget;
   };
+  /** Username lookups, batched; see usernames.ts. */
+  names: UsernameLookups;
 }
+
+/**
+ * Get User (GET /cloud/v2/users/{id}) allows 1000 requests per minute per API-key owner: the
+ * x-roblox-rate-limits of Cloud_GetUser in Roblox's OpenAPI file (Roblox/creator-docs @ b0bf2f15,
+ * content/en-us/reference/cloud/openapi.json) and https://create.roblox.com/docs/cloud/reference/rate-limits.
+ * The owner's other keys share it: lower ROBLOX_USERS_RATE_LIMIT if they also call it.
+ */
+export const DOCUMENTED_USERS_PER_MINUTE = 1000;
+
+/**
+ * POST users.roblox.com/v1/usernames/users has no documented rate limit (its spec entry in the same
+ * file has none, and Roblox announced cutting legacy limits to "human-usage levels": DevForum, "Roblox
+ * data stewardship principles", April 2026). So: a request every 5 seconds at most, each carrying
+ * every name waiting (up to 100), which serves 1,200 names a minute.
+ */
+export const DEFAULT_USERNAMES_PER_MINUTE = 12;
+
+/** How long the first lookup of a quiet moment waits for others to join its request. */
+const GATHER_MS = 200;
 
 export interface RobloxApiOptions {
   apiBaseUrl: string;
@@ -39,6 +61,8 @@ export interface RobloxApiOptions {
   economyBaseUrl: string;
   apiKey: string;
   inventoryPerMinute: number;
+  usersPerMinute?: number;
+  usernamesPerMinute?: number;
   http?: Partial<RobloxHttpOptions>;
   /** Length of the rate window; one minute in production, shorter in tests and benchmarks. */
   windowMs?: number;
@@ -52,6 +76,8 @@ export interface RobloxApiOptions {
 export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
   const http = { ...DEFAULT_HTTP_OPTIONS, ...options.http };
   const windowMs = options.windowMs ?? 60_000;
+  const usernamesPerMinute = options.usernamesPerMinute ?? DEFAULT_USERNAMES_PER_MINUTE;
+  const usernames = new RateBudget(usernamesPerMinute, windowMs, http.clock);
   return {
     apiBaseUrl: options.apiBaseUrl,
     usersBaseUrl: options.usersBaseUrl,
@@ -62,13 +88,21 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
     keyGuard: new KeyGuard(http.clock, options.onKeyState ?? (() => undefined), options.keyRetryBaseMs, options.keyRetryMaxMs),
     budgets: {
       inventory: new RateBudget(options.inventoryPerMinute, windowMs, http.clock),
-      users: new RateBudget(500, windowMs, http.clock),
-      usernames: new RateBudget(60, windowMs, http.clock),
+      users: new RateBudget(options.usersPerMinute ?? DOCUMENTED_USERS_PER_MINUTE, windowMs, http.clock),
+      usernames,
       oauth: new RateBudget(300, windowMs, http.clock),
       gamePassNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
       badgeNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
       assetNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
     },
+    names: createUsernameLookups({
+      url: apiUrl(options.usersBaseUrl, '/v1/usernames/users'),
+      budget: usernames,
+      http,
+      clock: http.clock,
+      intervalMs: windowMs / usernamesPerMinute,
+      gatherMs: Math.min(GATHER_MS, windowMs / usernamesPerMinute),
+    }),
   };
 }
 

@@ -9,9 +9,23 @@ import { type Clock, systemClock } from '../clock';
  *
  * Priority requests (a member waiting on /verify, /update, a join) go first, but every
  * `BACKGROUND_SHARE`th slot goes to the background cycle when it is waiting, so it never starves.
+ * Priority requests go in the order they came, and each can hear where it stands in that line.
  */
+/** Where a waiting member stands: `position` 1 is next; 0 means Roblox is being asked right now. */
+export interface Wait {
+  position: number;
+  etaMs: number;
+}
+
+interface Ticket {
+  onWait?: (wait: Wait) => void;
+  wake?: () => void;
+}
+
 export class RateBudget {
   private readonly slots: { at: number }[] = [];
+  /** Priority requests still waiting, first come first. */
+  private readonly line: Ticket[] = [];
   private pausedUntil = 0;
   private readonly waiting = { priority: 0, background: 0 };
   private priorityStreak = 0;
@@ -27,25 +41,51 @@ export class RateBudget {
   ) {}
 
   /** Waits for a slot; call the returned function when the response has arrived. */
-  async take(priority = false): Promise<() => void> {
+  async take(priority = false, onWait?: (wait: Wait) => void): Promise<() => void> {
     const lane = priority ? 'priority' : 'background';
     this.waiting[lane]++;
+    const ticket: Ticket | undefined = priority ? { onWait } : undefined;
+    if (ticket) this.line.push(ticket);
     try {
       for (;;) {
         const wait = this.waitFor(priority);
-        if (wait <= 0) {
+        const ahead = ticket ? this.line.indexOf(ticket) : 0;
+        if (wait <= 0 && ahead === 0) {
           this.priorityStreak = priority ? this.priorityStreak + 1 : 0;
           const slot = { at: Number.POSITIVE_INFINITY };
           this.slots.push(slot);
+          if (ticket) this.leaveLine(ticket);
           return () => {
             slot.at = this.clock.now();
           };
         }
-        await this.clock.sleep(wait);
+        if (!ticket) {
+          await this.clock.sleep(wait);
+          continue;
+        }
+        if (ticket.wake === undefined) ticket.onWait?.({ position: ahead + 1, etaMs: Math.max(0, wait) + ahead * this.spacing() });
+        // Behind someone: sleep until they go (they wake us), and look again each second regardless.
+        await Promise.race([this.clock.sleep(ahead === 0 ? wait : Math.min(this.windowMs, 1_000)), new Promise<void>((resolve) => (ticket.wake = resolve))]);
       }
     } finally {
       this.waiting[lane]--;
+      if (ticket && this.line.includes(ticket)) this.leaveLine(ticket);
     }
+  }
+
+  private leaveLine(ticket: Ticket): void {
+    this.line.splice(this.line.indexOf(ticket), 1);
+    this.line[0]?.wake?.();
+    this.tellLine(this.line.length > 0 ? Math.max(0, this.waitFor(true)) : 0);
+  }
+
+  /** Everyone in line hears their place; each one ahead costs about one slot's share of the window. */
+  private tellLine(headWaitMs: number): void {
+    for (const [index, ticket] of this.line.entries()) ticket.onWait?.({ position: index + 1, etaMs: headWaitMs + index * this.spacing() });
+  }
+
+  private spacing(): number {
+    return this.windowMs / this.limit;
   }
 
   /** Roblox asked us to wait: nothing of this kind is sent before then. */

@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../clock';
-import type { RateBudget } from './budget';
+import type { RateBudget, Wait } from './budget';
 import type { KeyGuard } from './keyguard';
 
 export type FailureKind =
@@ -59,6 +59,8 @@ export interface RobloxRequest<T> {
   keyGuard?: KeyGuard;
   /** A member is waiting on this answer: it goes ahead of the background cycle. */
   priority?: boolean;
+  /** Hears the member's place in the budget's line while they wait, then position 0 as it is sent. */
+  onWait?: (wait: Wait) => void;
   /** A 2xx with no body is a success (revocation answers that way). */
   emptyOk?: boolean;
 }
@@ -75,7 +77,8 @@ export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHt
 async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
   let last: RobloxFailure = { kind: 'unavailable', detail: 'not attempted' };
   for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
-    const landed = await request.budget.take(request.priority);
+    const landed = await request.budget.take(request.priority, request.onWait);
+    request.onWait?.({ position: 0, etaMs: 0 });
     const answer = await send(request, options);
     landed();
     options.observe?.(request.url.pathname, answer.kind === 'response' ? String(answer.response.status) : answer.failure.kind === 'timeout' ? 'timeout' : 'network');

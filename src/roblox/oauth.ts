@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { apiUrl, type RobloxApi } from './api';
+import type { Wait } from './budget';
 import { robloxCall, type RobloxResult } from './http';
 
 export const OAUTH_SCOPES = ['openid', 'profile', 'user.inventory-item:read'] as const;
@@ -50,7 +51,7 @@ export interface Tokens {
 }
 
 /** Exchanges a callback's code, or a refresh token (single-use: the answer carries its successor). */
-export async function requestTokens(api: RobloxApi, client: OAuthClient, grant: { code: string; verifier: string } | { refreshToken: string }): Promise<RobloxResult<Tokens>> {
+export async function requestTokens(api: RobloxApi, client: OAuthClient, grant: { code: string; verifier: string } | { refreshToken: string }, onWait?: (wait: Wait) => void): Promise<RobloxResult<Tokens>> {
   const form = new URLSearchParams(
     'code' in grant
       ? { grant_type: 'authorization_code', code: grant.code, code_verifier: grant.verifier, redirect_uri: client.redirectUri }
@@ -58,7 +59,7 @@ export async function requestTokens(api: RobloxApi, client: OAuthClient, grant: 
   );
   const sentAt = api.http.clock.now();
   // Never retried: a code or refresh token Roblox has already spent would come back invalid_grant.
-  const result = await robloxCall({ url: apiUrl(api.apiBaseUrl, '/oauth/v1/token'), method: 'POST', headers: basicAuth(client), body: form, budget: api.budgets.oauth, priority: true, schema: tokenBody }, { ...api.http, maxAttempts: 1 });
+  const result = await robloxCall({ url: apiUrl(api.apiBaseUrl, '/oauth/v1/token'), method: 'POST', headers: basicAuth(client), body: form, budget: api.budgets.oauth, priority: true, onWait, schema: tokenBody }, { ...api.http, maxAttempts: 1 });
   if (!result.ok) return result;
   const t = result.value;
   // Dated from the request, with a minute's margin, so a token is never used at its very end.
@@ -72,8 +73,8 @@ const userinfoBody = z.object({
 });
 
 /** The signed-in Roblox account: its id comes from `sub`, never from a name. */
-export async function userinfo(api: RobloxApi, accessToken: string): Promise<RobloxResult<{ id: string; name: string }>> {
-  const result = await robloxCall({ url: apiUrl(api.apiBaseUrl, '/oauth/v1/userinfo'), headers: { authorization: `Bearer ${accessToken}` }, budget: api.budgets.oauth, priority: true, schema: userinfoBody }, api.http);
+export async function userinfo(api: RobloxApi, accessToken: string, onWait?: (wait: Wait) => void): Promise<RobloxResult<{ id: string; name: string }>> {
+  const result = await robloxCall({ url: apiUrl(api.apiBaseUrl, '/oauth/v1/userinfo'), headers: { authorization: `Bearer ${accessToken}` }, budget: api.budgets.oauth, priority: true, onWait, schema: userinfoBody }, api.http);
   if (!result.ok) return result;
   return { ok: true, value: { id: result.value.sub, name: result.value.preferred_username ?? result.value.name ?? result.value.sub } };
 }

@@ -1,7 +1,8 @@
-// Roblox accounts: Open Cloud Get User (the profile "About" text) and the legacy username lookup.
+// Roblox accounts: Open Cloud Get User (the profile "About" text). Usernames: see usernames.ts.
 
 import { z } from 'zod';
 import { apiUrl, type RobloxApi } from './api';
+import type { Wait } from './budget';
 import { robloxCall, type RobloxResult } from './http';
 
 export interface RobloxUser {
@@ -18,26 +19,11 @@ const userBody = z.object({
   about: z.string().optional(),
 });
 
-export async function getUser(api: RobloxApi, robloxUserId: string): Promise<RobloxResult<RobloxUser>> {
+/** A member is waiting on every Get User: `onWait` hears where they stand in the budget's line. */
+export async function getUser(api: RobloxApi, robloxUserId: string, onWait?: (wait: Wait) => void): Promise<RobloxResult<RobloxUser>> {
   const url = apiUrl(api.apiBaseUrl, `/cloud/v2/users/${encodeURIComponent(robloxUserId)}`);
-  const result = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.users, keyGuard: api.keyGuard, priority: true, schema: userBody }, api.http);
+  const result = await robloxCall({ url, headers: { 'x-api-key': api.apiKey }, budget: api.budgets.users, keyGuard: api.keyGuard, priority: true, onWait, schema: userBody }, api.http);
   if (!result.ok) return result;
   const { id, name, displayName, about } = result.value;
   return { ok: true, value: { id, name, displayName: displayName ?? name, about: about ?? '' } };
-}
-
-const usernamesBody = z.object({
-  data: z.array(z.object({ requestedUsername: z.string(), id: z.number().int().positive(), name: z.string() })),
-});
-
-/** The user id for a current or previous username, or null when Roblox knows no such name. */
-export async function findUserIdByName(api: RobloxApi, username: string): Promise<RobloxResult<string | null>> {
-  const url = apiUrl(api.usersBaseUrl, '/v1/usernames/users');
-  const result = await robloxCall(
-    { url, method: 'POST', body: { usernames: [username], excludeBannedUsers: true }, budget: api.budgets.usernames, schema: usernamesBody },
-    api.http,
-  );
-  if (!result.ok) return result;
-  const match = result.value.data.find((entry) => entry.requestedUsername.toLowerCase() === username.toLowerCase());
-  return { ok: true, value: match ? String(match.id) : null };
 }

@@ -21,3 +21,21 @@ test('npm run bench at a tiny size: one request per member, no 429, no writes on
   expect(row('Discord writes, second cycle (no ownership changes)')[1]).toBe('0');
   expect(row('N = 300: planner + database time, steady cycle')[1]).toMatch(/^\d+\.\d s \(planner/);
 }, 150_000);
+
+test('npm run bench:verify at a tiny size: everyone gets a code and is linked, lookups batched, nothing refused', async () => {
+  const args = ['--import', 'tsx', 'bench/verify.ts', '--members', '40', '--over', '4', '--latency', '5'];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 120_000 });
+  const row = (measure: string) => {
+    const line = stdout.split('\n').find((l) => l.startsWith(`| ${measure}`));
+    if (!line) throw new Error(`no "${measure}" row in:\n${stdout}`);
+    return line.split('|').slice(2, -1).map((cell) => cell.trim());
+  };
+  expect(row('time to the code, p50 / p99 / max')[1]).toMatch(/^\d+\.\d\d s \/ \d+\.\d\d s \/ \d+\.\d\d s$/);
+  expect(row('time until every member is linked')[1]).toMatch(/^\d+\.\d s$/);
+  expect(row('/verify answered with an error')[1]).toBe('0');
+  expect(row('spec violations seen by the fakes')[1]).toBe('0');
+  // 40 members in 4 seconds, a request at most every 5 seconds: a handful of requests, not 40.
+  const [, requests, largest] = /\((\d+) requests, largest (\d+) names\)/.exec(row('username requests per /verify')[1]!)!;
+  expect(Number(requests)).toBeLessThanOrEqual(3);
+  expect(Number(largest)).toBeGreaterThan(10);
+}, 150_000);

@@ -5,7 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Clock } from '../../src/clock';
 import { freePort, launchBrowser } from '../browser';
-import { messageText } from '../fakes/discord';
+import { type InteractionRecord, messageText } from '../fakes/discord';
+import { gate } from '../fakes/roblox';
 import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, OAUTH_CLIENT, opt, startTestBot, until, verifyByProfile, withOAuth, type World } from '../harness';
 
 let world: World;
@@ -23,7 +24,8 @@ beforeAll(async () => {
   roles.vip = world.discord.addRole(world.guild.id, 'VIP', { position: 3 });
   roles.server = world.discord.addRole(world.guild.id, 'Private Server Owner', { position: 2 });
   world.roblox.addItem('gamepass', String(PASS), 'VIP Pass');
-  await startTestBot(world, withOAuth(world, port), { clock });
+  // Roblox calls wait long before timing out, so an answer held by a test outlasts a member's patience.
+  await startTestBot(world, withOAuth(world, port), { clock, robloxHttp: { timeoutMs: 30_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 } });
   await bind(world, world.guild.id, roles.vip, 'gamepass', PASS);
   await bind(world, world.guild.id, roles.server, 'privateserver', PRIVATE_SERVER);
 }, 60_000);
@@ -398,4 +400,41 @@ describe('over https', () => {
     expect(confirmed.status).toBe(303);
     expect(confirmed.headers.get('location')).toContain('/oauth/v1/authorize');
   });
+});
+
+describe('Sign in with Roblox in a rush', () => {
+  const shown = (record: InteractionRecord) => (record.message ? messageText(record.message) : '');
+
+  test('a member whose sign-in waits behind others is told their place in line, then linked', async () => {
+    // Code exchanges are held at Roblox; sign-ins start until one must wait in the budget's line
+    // (one is out at a time until Roblox has answered, then four).
+    const held = gate();
+    world.roblox.fault = (route) => (route === 'token' ? { hold: held.promise } : undefined);
+    const flows: { robloxId: string; record: InteractionRecord; page: Promise<{ title: string }> }[] = [];
+    const inLine = (record: InteractionRecord) => /you are 1st in line to finish your sign-in/.test(shown(record));
+    while (!flows.some((f) => inLine(f.record)) && flows.length < 5) {
+      const i = flows.length;
+      const robloxId = String(5110 + i);
+      const { record, url } = await startSignIn(member(`rush${i}`, robloxId, true));
+      world.roblox.oauth.browserUser = robloxId;
+      const exchanges = world.roblox.count('token');
+      flows.push({ robloxId, record, page: withContext((p) => continueToRoblox(p, url, `rush${i}`)) });
+      await until(() => world.roblox.count('token') > exchanges || inLine(record), `sign-in ${i} to reach Roblox or its line`, 20_000);
+    }
+    const waiting = flows.filter((f) => inLine(f.record));
+    expect(waiting).toHaveLength(1);
+    const out = flows.filter((f) => !inLine(f.record));
+    expect(out.length).toBeGreaterThanOrEqual(1);
+    await until(() => out.every((f) => /Asking Roblox now to finish your sign-in/.test(shown(f.record))), 'those whose exchange is out to be told Roblox is being asked', 20_000);
+    expect(await world.bot!.db.link.count({ where: { robloxUserId: { in: flows.map((f) => f.robloxId) } } })).toBe(0);
+
+    held.release();
+    for (const [i, flow] of flows.entries()) {
+      expect((await flow.page).title).toContain(`Linked to rush${i}_rbx`);
+      await until(() => shown(flow.record).includes('Linked'), 'the /verify reply to say linked');
+      expect(flow.record.timeline.at(-1)!.interim).toBe(false); // no notice lands after the answer
+    }
+    expect(await world.bot!.db.link.count({ where: { robloxUserId: { in: flows.map((f) => f.robloxId) } } })).toBe(flows.length);
+    world.roblox.fault = undefined;
+  }, 90_000);
 });

@@ -80,7 +80,10 @@ export interface InteractionRecord {
   message?: Message;
   /** Every content the original response has had, edits included, in order. */
   history: string[];
-  /** Set once the bot has said something final: a reply, or an edit after a deferral. */
+  /** When Discord received it, and every response and edit since: for order and timing. */
+  receivedAt: number;
+  timeline: { at: number; kind: 'callback' | 'edit'; type?: number; text: string; interim: boolean }[];
+  /** Set once the bot has said something final: a reply, or an edit after a deferral that is not interim. */
   answered: boolean;
 }
 
@@ -142,6 +145,8 @@ export class FakeDiscord {
   /** Role add/remove bucket per guild: a fixed window. */
   roleBucket = { limit: 10, windowMs: 1_000 };
   fault: ((method: string, template: string, params: Record<string, string>) => DiscordFault | undefined) | undefined;
+  /** Which edits are progress notices rather than answers (the harness knows the bot's mark). */
+  interim: (text: string) => boolean = () => false;
   /** Called as each role write takes effect, so tests can judge it against the truth of that moment. */
   onRoleWrite: ((write: RoleWrite) => void) | undefined;
   url = '';
@@ -286,7 +291,7 @@ export class FakeDiscord {
   /** Sends any interaction payload; for hostile-input tests. */
   interact(guildId: string, userId: string, type: number, data: Record<string, unknown>, message?: Message): InteractionRecord {
     const guild = this.guild(guildId);
-    const record: InteractionRecord = { id: snowflake(), token: `aW50ZXJhY3Rpb246${randomBytes(24).toString('base64url')}`, guildId, userId, callbacks: [], message, answered: false, history: [] };
+    const record: InteractionRecord = { id: snowflake(), token: `aW50ZXJhY3Rpb246${randomBytes(24).toString('base64url')}`, guildId, userId, callbacks: [], message, answered: false, history: [], receivedAt: Date.now(), timeline: [] };
     this.interactions.set(record.token, record);
     const payload: Record<string, unknown> = {
       id: record.id,
@@ -622,11 +627,13 @@ export class FakeDiscord {
           const data = body as { content?: string; components?: unknown[]; embeds?: Message['embeds'] };
           if (data.content !== undefined) record.message.content = data.content;
           if (data.embeds !== undefined) record.message.embeds = toResponseEmbeds(data.embeds);
-          record.history.push(messageText(record.message));
+          const text = messageText(record.message);
+          record.history.push(text);
+          record.timeline.push({ at: Date.now(), kind: 'edit', text, interim: this.interim(text) });
           if (data.components !== undefined) record.message.components = toResponseComponents(data.components);
           record.message.edited = true;
           record.message.flags &= ~128; // no longer "thinking"
-          record.answered = true;
+          if (!this.interim(text)) record.answered = true;
         }
         return reply(200, this.messageJson(record.message));
       }
@@ -696,10 +703,12 @@ export class FakeDiscord {
     if (record.callbacks.length > 0) return reply(400, errorBody(40060, 'Interaction has already been acknowledged.'));
     record.callbacks.push(body);
     const data = body.data ?? {};
+    const interim = body.type === 4 && this.interim(String(data.content ?? ''));
+    record.timeline.push({ at: Date.now(), kind: 'callback', type: body.type, text: String(data.content ?? ''), interim });
     const flags = Number(data.flags ?? 0);
     if (body.type === 4) {
       record.message = { id: snowflake(), content: String(data.content ?? ''), embeds: toResponseEmbeds(data.embeds as Message['embeds']), components: toResponseComponents((data.components as unknown[]) ?? []), flags, edited: false };
-      record.answered = true;
+      record.answered = !interim;
     } else if (body.type === 5) {
       record.message = { id: snowflake(), content: '', components: [], flags: flags | 128, edited: false };
     } else if (body.type === 7 && record.message) {

@@ -6,6 +6,8 @@
 // One server plays every host: apis.roblox.com and users.roblox.com at its root, and the hosts
 // whose paths could be confused under their own prefix (`badgesUrl`, `economyUrl`), so a request
 // sent through the wrong host's setting finds no route.
+//
+// It can also hold an answer until a test releases it (`gate()`), to force an interleaving.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +22,8 @@ export interface FakeRobloxUser {
   displayName?: string;
   about: string;
   previousNames?: string[];
+  /** Left out of username lookups that ask for excludeBannedUsers. */
+  banned?: boolean;
   inventoryPublic: boolean;
   /** Owned items; an asset may be owned in several copies. */
   items: { kind: FakeItemKind; id: string; copies?: number }[];
@@ -40,6 +44,13 @@ export interface RobloxFault {
   delayMs?: number;
   /** Answer only once this settles: a test forces an interleaving by releasing it when it chooses. */
   hold?: Promise<unknown>;
+}
+
+/** A hold a test releases when it chooses: `fault = () => ({ hold: held.promise })`, then `held.release()`. */
+export function gate(): { promise: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => (release = resolve));
+  return { promise, release };
 }
 
 export interface RobloxRequestRecord {
@@ -90,6 +101,8 @@ export class FakeRoblox {
   /** API key → owner; the rate limit is per owner, shared by the owner's keys. */
   readonly apiKeys = new Map<string, string>();
   readonly requests: RobloxRequestRecord[] = [];
+  /** The names of each username lookup the bot sent, in the order they arrived. */
+  readonly usernameRequests: string[][] = [];
   /** Any of our own responses that broke the spec; tests assert this stays empty. */
   readonly specErrors: string[] = [];
   rateLimit = { perWindow: 100, windowMs: 60_000, sendRetryAfter: true };
@@ -205,6 +218,8 @@ export class FakeRoblox {
     };
     if (!route) return reply(404, { errors: [{ code: 0, message: 'NotFound' }] });
 
+    // The lookup's body is checked as it arrives, whatever the answer will be.
+    const lookup = route === 'usernames' ? await this.readUsernames(req) : undefined;
     const fault = this.fault?.(route, userId ?? record.itemId);
     if (fault?.hang) return; // the socket stays open until the client gives up or the server closes
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -212,7 +227,7 @@ export class FakeRoblox {
     if (fault?.status) return reply(fault.status, fault.body ?? '', fault.headers);
 
     if (item) return this.itemDetails(item.kind, record, reply);
-    if (route === 'usernames') return this.usernames(req, reply);
+    if (lookup) return this.usernames(lookup, reply);
     if (route === 'authorize') return this.authorize(url.searchParams, res, record);
     if (route === 'token') return this.token(req, reply);
     if (route === 'revoke') return this.revoke(req, reply);
@@ -493,22 +508,34 @@ export class FakeRoblox {
     reply(200, body);
   }
 
-  private async usernames(req: IncomingMessage, reply: (status: number, body: unknown) => void): Promise<void> {
+  /** The request body against the spec; a problem is recorded (the bot broke the contract). */
+  private async readUsernames(req: IncomingMessage): Promise<{ usernames: string[]; excludeBanned: boolean } | { problem: string; code: number }> {
     let body: unknown;
     try {
       body = JSON.parse(await readBody(req));
     } catch {
-      return reply(400, { errors: [{ code: 0, message: 'Invalid request body.' }] });
+      this.specErrors.push('username lookup request: body is not JSON');
+      return { problem: 'Invalid request body.', code: 0 };
     }
     const problems = robloxSpec.usernamesRequest(body);
     const usernames = (body as { usernames?: unknown }).usernames;
     if (problems.length > 0 || !Array.isArray(usernames) || usernames.some((u) => typeof u !== 'string')) {
       this.specErrors.push(`username lookup request: ${problems.join('; ') || 'usernames is not a list of strings'}`);
-      return reply(400, { errors: [{ code: 0, message: 'Invalid request body.' }] });
+      return { problem: 'Invalid request body.', code: 0 };
     }
-    if (usernames.length > 100) return reply(400, { errors: [{ code: 2, message: 'Too many usernames.' }] });
-    const data = (usernames as string[]).flatMap((requested) => {
-      const match = [...this.users.values()].find((u) => [u.name, ...(u.previousNames ?? [])].some((n) => n.toLowerCase() === requested.toLowerCase()));
+    this.usernameRequests.push(usernames as string[]);
+    // The cap is undocumented; Roblox answers "2: Too many usernames." above 100.
+    if (usernames.length > 100) {
+      this.specErrors.push(`username lookup request with ${usernames.length} names (at most 100)`);
+      return { problem: 'Too many usernames.', code: 2 };
+    }
+    return { usernames: usernames as string[], excludeBanned: (body as { excludeBannedUsers?: unknown }).excludeBannedUsers === true };
+  }
+
+  private usernames(lookup: { usernames: string[]; excludeBanned: boolean } | { problem: string; code: number }, reply: (status: number, body: unknown) => void): void {
+    if ('problem' in lookup) return reply(400, { errors: [{ code: lookup.code, message: lookup.problem }] });
+    const data = lookup.usernames.flatMap((requested) => {
+      const match = [...this.users.values()].find((u) => !(lookup.excludeBanned && u.banned) && [u.name, ...(u.previousNames ?? [])].some((n) => n.toLowerCase() === requested.toLowerCase()));
       return match ? [{ requestedUsername: requested, hasVerifiedBadge: false, id: Number(match.id), name: match.name, displayName: match.displayName ?? match.name }] : [];
     });
     const response = { data };

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import type { Clock } from '../../src/clock';
-import { RateBudget } from '../../src/roblox/budget';
+import { type Clock, systemClock } from '../../src/clock';
+import { RateBudget, type Wait } from '../../src/roblox/budget';
 
 /** A clock that only moves when someone sleeps. */
 function manualClock(): Clock & { slept: number[] } {
@@ -97,3 +97,27 @@ test('one request at a time until Roblox reports its window; then pause when it 
   (await budget.take())();
   expect(clock.now() - before).toBeGreaterThanOrEqual(30_000);
 });
+
+test('priority requests go first come first served, and each hears its place as the line moves', async () => {
+  const budget = new RateBudget(100, 60_000, systemClock);
+  const out = await budget.take(true); // one in flight: until Roblox reports its window, the rest wait
+  const heard: Wait[][] = [[], [], []];
+  const order: number[] = [];
+  const waiters = heard.map((log, i) => budget.take(true, (wait) => log.push(wait)).then((landed) => (order.push(i), landed)));
+  await until(() => heard.every((log) => log.length > 0));
+  expect(heard.map((log) => log[0]!.position)).toEqual([1, 2, 3]);
+  expect(heard[2]![0]!.etaMs).toBeGreaterThan(heard[1]![0]!.etaMs);
+
+  out(); // the answer lands: the head of the line goes, and the others move up
+  const first = await waiters[0]!;
+  expect(order).toEqual([0]);
+  expect([heard[1]!.at(-1)!.position, heard[2]!.at(-1)!.position]).toEqual([1, 2]);
+  first();
+  (await waiters[1]!)();
+  (await waiters[2]!)();
+  expect(order).toEqual([0, 1, 2]);
+});
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 5));
+}

@@ -17,6 +17,8 @@ describe('loadConfig', () => {
         databaseUrl: 'file:./data/gatepass.db',
         syncCron: '*/30 * * * *',
         robloxInventoryRateLimit: 100,
+        robloxUsersRateLimit: 1000,
+        robloxUsernamesRateLimit: 12,
         discordApiBaseUrl: 'https://discord.com/api',
         robloxApiBaseUrl: 'https://apis.roblox.com',
         robloxUsersApiBaseUrl: 'https://users.roblox.com',
@@ -25,6 +27,11 @@ describe('loadConfig', () => {
         logLevel: 'info',
       },
     });
+  });
+
+  test('the users and usernames budgets can be set', () => {
+    const result = loadConfig({ ...valid, ROBLOX_USERS_RATE_LIMIT: '400', ROBLOX_USERNAMES_RATE_LIMIT: '6' });
+    expect(result.ok && [result.config.robloxUsersRateLimit, result.config.robloxUsernamesRateLimit]).toEqual([400, 6]);
   });
 
   test('empty values count as unset', () => {
@@ -50,6 +57,9 @@ describe('loadConfig', () => {
     [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: 'fast' }, /ROBLOX_INVENTORY_RATE_LIMIT must be a whole number/],
     [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: '0' }, /ROBLOX_INVENTORY_RATE_LIMIT must be at least 1/],
     [{ ...valid, ROBLOX_INVENTORY_RATE_LIMIT: '2.5' }, /ROBLOX_INVENTORY_RATE_LIMIT must be a whole number/],
+    [{ ...valid, ROBLOX_USERS_RATE_LIMIT: '0' }, /ROBLOX_USERS_RATE_LIMIT must be at least 1/],
+    [{ ...valid, ROBLOX_USERNAMES_RATE_LIMIT: 'lots' }, /ROBLOX_USERNAMES_RATE_LIMIT must be a whole number/],
+    [{ ...valid, ROBLOX_USERNAMES_RATE_LIMIT: '1e9' }, /ROBLOX_USERNAMES_RATE_LIMIT is implausibly large/],
     [{ ...valid, DISCORD_API_BASE_URL: 'discord.com' }, /DISCORD_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_API_BASE_URL: 'ftp://x' }, /ROBLOX_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_BADGES_API_BASE_URL: 'badges.roblox.com' }, /ROBLOX_BADGES_API_BASE_URL must be an http\(s\) URL/],

@@ -3,7 +3,7 @@ import type { ItemRef } from '../../src/bindings';
 import { checkOwnership, PRIVATE_SERVER_REASON } from '../../src/ownership';
 import { createRobloxApi, type RobloxApi } from '../../src/roblox/api';
 import { buildInventoryFilters, listOwnedItems, MAX_FILTER_LENGTH } from '../../src/roblox/inventory';
-import { findUserIdByName, getUser } from '../../src/roblox/users';
+import { getUser } from '../../src/roblox/users';
 import { FakeRoblox, parseFilter } from '../fakes/roblox';
 
 describe('buildInventoryFilters', () => {
@@ -169,9 +169,12 @@ describe('Roblox client against the fake', () => {
     fake.addUser({ id: '156', name: 'builderman', previousNames: ['oldname'], about: 'hello' });
     expect(await getUser(api, '156')).toEqual({ ok: true, value: { id: '156', name: 'builderman', displayName: 'builderman', about: 'hello' } });
     expect((await getUser(api, '999')).ok).toBe(false);
-    expect(await findUserIdByName(api, 'BUILDERMAN')).toEqual({ ok: true, value: '156' });
-    expect(await findUserIdByName(api, 'oldname')).toEqual({ ok: true, value: '156' });
-    expect(await findUserIdByName(api, 'nobody')).toEqual({ ok: true, value: null });
+    // Asked at once, the three names go in one request, and each ask gets its own answer.
+    const [current, previous, unknown] = await Promise.all(['BUILDERMAN', 'oldname', 'nobody'].map((name, i) => api.names.find(`member-${i}`, name)));
+    expect(current).toEqual({ kind: 'found', id: '156', name: 'builderman' });
+    expect(previous).toEqual({ kind: 'found', id: '156', name: 'builderman' });
+    expect(unknown).toEqual({ kind: 'unknown' });
+    expect(fake.count('usernames')).toBe(1);
   });
 
   test('the API key is sent only as a header, never in the URL', async () => {
