@@ -1,27 +1,43 @@
-// What a server can bind to a role, and how each kind is named to users.
+// What a server can bind to a role, and how each kind is named to users. Every bind is read as a
+// rule: an item bind is the rule of one atom, a collectible bind one collectible atom, and a rule
+// bind its expression.
 
-export const BIND_KINDS = ['gamepass', 'badge', 'asset', 'privateserver', 'verified'] as const;
+import { assetTypesKey } from './roblox/assettypes';
+import { atomsOf, formatRule, parseRule, type Rule } from './rules/syntax';
+
+export const BIND_KINDS = ['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule'] as const;
 export type BindKind = (typeof BIND_KINDS)[number];
-/** Kinds that name a Roblox item (everything but "verified"). */
-export type ItemKind = Exclude<BindKind, 'verified'>;
+/** Kinds that name one Roblox item. */
+export type ItemKind = 'gamepass' | 'badge' | 'asset' | 'privateserver';
 
-export interface Bind {
-  roleId: string;
-  kind: BindKind;
-  /** Roblox item id as a decimal string; "" for "verified". */
-  itemId: string;
-}
+export type Bind =
+  | {
+      roleId: string;
+      kind: ItemKind | 'verified';
+      /** Roblox item id as a decimal string; "" for "verified". */
+      itemId: string;
+    }
+  | {
+      roleId: string;
+      kind: 'collectible' | 'rule';
+      /** The rule's normalised text (formatRule), which keys the bind. */
+      itemId: string;
+      rule: Rule;
+      /** The rule as its author wrote it. */
+      written: string;
+    };
 
 export interface ItemRef {
   kind: ItemKind;
   itemId: string;
 }
 
-/** Largest id we accept: Discord integer options and JSON numbers are exact only up to 2^53 - 1. */
-export const MAX_ITEM_ID = Number.MAX_SAFE_INTEGER;
+export { MAX_ITEM_ID } from './rules/syntax';
 
 /** At most this many binds per server: every member's check must stay a handful of requests. */
 export const MAX_BINDS_PER_SERVER = 100;
+/** At most this many distinct items named by a server's binds and rules, for the same reason. */
+export const MAX_ITEMS_PER_SERVER = 100;
 
 export const KIND_LABELS: Record<BindKind, string> = {
   gamepass: 'game pass',
@@ -29,27 +45,93 @@ export const KIND_LABELS: Record<BindKind, string> = {
   asset: 'asset',
   privateserver: 'private server',
   verified: 'verified',
+  collectible: 'collectibles',
+  rule: 'rule',
 };
 
 export function isBindKind(value: unknown): value is BindKind {
   return typeof value === 'string' && (BIND_KINDS as readonly string[]).includes(value);
 }
 
-export function itemKey(item: { kind: BindKind; itemId: string }): string {
+export function itemKey(item: { kind: ItemKind; itemId: string }): string {
   return `${item.kind}:${item.itemId}`;
 }
 
-export function describeBind(bind: Bind): string {
-  return bind.kind === 'verified' ? 'linked Roblox account' : `${KIND_LABELS[bind.kind]} ${bind.itemId}`;
+/** A collectible bind: at least `count` collectibles of these asset types (none: any type). */
+export function collectibleBind(roleId: string, count: number, assetTypes: readonly string[]): Bind {
+  const key = assetTypesKey(assetTypes);
+  const rule: Rule = { op: 'atom', atom: { type: 'collectibles', assetTypes: key === '*' ? [] : key.split(','), atLeast: count } };
+  const itemId = formatRule(rule);
+  return { roleId, kind: 'collectible', itemId, rule, written: itemId };
 }
 
-/** Every distinct item the binds name, in a stable order. */
+/** A rule bind; throws RuleError when the text is not a rule. */
+export function ruleBind(roleId: string, written: string): Bind {
+  const rule = parseRule(written);
+  return { roleId, kind: 'rule', itemId: formatRule(rule), rule, written };
+}
+
+/** A stored bind, or undefined for a row no command could have written. */
+export function storedBind(row: { roleId: string; kind: string; itemId: string; expression: string | null }): Bind | undefined {
+  if (!isBindKind(row.kind)) return undefined;
+  if (row.kind !== 'collectible' && row.kind !== 'rule') return { roleId: row.roleId, kind: row.kind, itemId: row.itemId };
+  try {
+    const rule = parseRule(row.itemId);
+    if (row.kind === 'collectible' && (rule.op !== 'atom' || rule.atom.type !== 'collectibles')) return undefined;
+    return { roleId: row.roleId, kind: row.kind, itemId: row.itemId, rule, written: row.expression ?? row.itemId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bind as a rule, so that every kind is judged the same way. */
+export function ruleOf(bind: Bind): Rule {
+  if (bind.kind === 'collectible' || bind.kind === 'rule') return bind.rule;
+  if (bind.kind === 'verified') return { op: 'atom', atom: { type: 'verified' } };
+  return { op: 'atom', atom: { type: 'item', kind: bind.kind, id: bind.itemId } };
+}
+
+export function describeBind(bind: Bind): string {
+  switch (bind.kind) {
+    case 'verified':
+      return 'linked Roblox account';
+    case 'collectible': {
+      const atom = bind.rule.op === 'atom' && bind.rule.atom.type === 'collectibles' ? bind.rule.atom : undefined;
+      const types = atom && atom.assetTypes.length > 0 ? ` of type ${atom.assetTypes.join(', ')}` : '';
+      return `at least ${atom?.atLeast ?? '?'} collectible(s)${types} (\`${bind.itemId}\`)`;
+    }
+    case 'rule':
+      return `rule \`${bind.written}\``;
+    default:
+      return `${KIND_LABELS[bind.kind]} ${bind.itemId}`;
+  }
+}
+
+/** Every distinct item the binds name, their rules' atoms included, in a stable order. */
 export function boundItems(binds: Iterable<Bind>): ItemRef[] {
   const items = new Map<string, ItemRef>();
   for (const bind of binds) {
-    if (bind.kind === 'verified') continue;
-    const item = { kind: bind.kind, itemId: bind.itemId };
-    items.set(itemKey(item), item);
+    for (const atom of atomsOf(ruleOf(bind))) {
+      if (atom.type !== 'item') continue;
+      const item = { kind: atom.kind, itemId: atom.id };
+      items.set(itemKey(item), item);
+    }
   }
   return [...items.values()].sort((a, b) => itemKey(a).localeCompare(itemKey(b)));
+}
+
+/**
+ * The collectible counts the binds ask about: asset-types key → the highest count any of them needs
+ * (counting can stop there). Empty when no bind asks, and then no collectible request is made.
+ */
+export function boundCollectibles(binds: Iterable<Bind>): Map<string, number> {
+  const needs = new Map<string, number>();
+  for (const bind of binds) {
+    for (const atom of atomsOf(ruleOf(bind))) {
+      if (atom.type !== 'collectibles') continue;
+      const key = assetTypesKey(atom.assetTypes);
+      needs.set(key, Math.max(needs.get(key) ?? 0, atom.atLeast));
+    }
+  }
+  return needs;
 }

@@ -1,4 +1,4 @@
-import { type Bind, isBindKind } from '../bindings';
+import { type Bind, storedBind } from '../bindings';
 import type { Database } from './client';
 
 /** The binds of each listed server that has any, in a stable order. */
@@ -6,8 +6,8 @@ export async function bindsByServer(db: Database, guildIds: readonly string[]): 
   const rows = await db.bind.findMany({ where: { guildId: { in: [...guildIds] } }, orderBy: { id: 'asc' } });
   const byServer = new Map<string, Bind[]>();
   for (const row of rows) {
-    if (!isBindKind(row.kind)) continue; // written only through validated commands; skip anything else
-    const bind: Bind = { roleId: row.roleId, kind: row.kind, itemId: row.itemId };
+    const bind = storedBind(row);
+    if (!bind) continue; // written only through validated commands; skip anything else
     const list = byServer.get(row.guildId);
     if (list) list.push(bind);
     else byServer.set(row.guildId, [bind]);

@@ -3,16 +3,16 @@
 // Members go in batches: a batch's reads are a few queries and its writes one transaction of
 // only what changed, so a steady population costs the database almost nothing.
 
-import { type Bind, boundItems, describeBind, type ItemRef } from '../bindings';
+import { type Bind, boundCollectibles, boundItems, describeBind, type ItemRef } from '../bindings';
 import type { Clock } from '../clock';
 import { bindsByServer } from '../database/binds';
 import { among, type Database } from '../database/client';
-import { loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
+import { type Answer, joinAnswers, loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
 import type { DiscordSide, MemberRead, Server } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Grants } from '../oauth/grants';
-import { checkOwnership, type Outcome, type OwnershipReport } from '../ownership';
+import { checkOwnership, type Outcome, type OwnershipReport, type Tally } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { type RoleAccess, type RoleDecision, type RolePlan, planRoles } from '../roleplan';
 import { type SyncStats, timeDatabase } from './stats';
@@ -94,7 +94,8 @@ export function createMemberSync(deps: SyncDeps): MemberSync {
 
 interface Checked {
   result: MemberResult;
-  outcomes: Map<string, Outcome>;
+  /** Item outcomes and collectible tallies, as stored. */
+  outcomes: Map<string, Answer>;
 }
 
 type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
@@ -150,22 +151,26 @@ async function checkMember(
   }
 
   let outcomes = new Map<string, Outcome>();
+  let tallies = new Map<string, Tally>();
   const items = link ? boundItems(present.flatMap((p) => p.binds)) : [];
-  if (link && items.length > 0) {
-    const report = await readOwnership(deps, discordUserId, link.robloxUserId, items, priority);
+  // Collectibles are counted once for all of the member's servers, and only if a bind asks.
+  const collectibles = link ? boundCollectibles(present.flatMap((p) => p.binds)) : new Map<string, number>();
+  if (link && (items.length > 0 || collectibles.size > 0)) {
+    const report = await readOwnership(deps, discordUserId, link.robloxUserId, items, collectibles, priority);
     outcomes = report.outcomes;
+    tallies = report.tallies;
     // A rejected key is logged once by the key guard, not once per member.
     for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
       deps.log.warn({ discordUserId, robloxUserId: link.robloxUserId, failure: failure.kind, detail: failure.detail }, 'ownership check incomplete; affected roles are left as they are');
     }
   }
-  result.unknown = [...outcomes.values()].filter((o) => o.status === 'unknown').length;
+  result.unknown = [...outcomes.values(), ...tallies.values()].filter((o) => o.status === 'unknown').length;
   for (const outcome of outcomes.values()) deps.metrics?.checks.inc({ outcome: outcome.status });
 
   for (const { server, binds, roles, result: serverResult } of present) {
     const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
     const planning = performance.now();
-    const plan = planRoles({ binds, linked: link !== undefined, outcomes, memberRoles: roles, roles: access });
+    const plan = planRoles({ binds, linked: link !== undefined, outcomes, tallies, memberRoles: roles, roles: access });
     if (deps.stats) deps.stats.planMs += performance.now() - planning;
     serverResult.plan = plan;
     for (const decision of plan.decisions) {
@@ -176,15 +181,22 @@ async function checkMember(
     deps.metrics?.roleWrites.inc({ action: 'remove' }, serverResult.removed.length);
     if (serverResult.problems.length > 0) deps.log.warn({ guildId: server.id, discordUserId, problems: serverResult.problems }, 'some role changes could not be made');
   }
-  return { result, outcomes };
+  return { result, outcomes: joinAnswers(outcomes, tallies) };
 }
 
 /** With the member's own token when they signed in with Roblox (once more after a refused token), else the key. */
-async function readOwnership(deps: SyncDeps, discordUserId: string, robloxUserId: string, items: ItemRef[], priority: boolean | undefined): Promise<OwnershipReport> {
-  if (!deps.grants) return checkOwnership(deps.roblox, robloxUserId, items, { priority });
+async function readOwnership(
+  deps: SyncDeps,
+  discordUserId: string,
+  robloxUserId: string,
+  items: ItemRef[],
+  collectibles: ReadonlyMap<string, number>,
+  priority: boolean | undefined,
+): Promise<OwnershipReport> {
+  if (!deps.grants) return checkOwnership(deps.roblox, robloxUserId, items, { priority, collectibles });
   for (let attempt = 0; ; attempt++) {
     const access = await deps.grants.access(discordUserId, robloxUserId);
-    const report = await checkOwnership(deps.roblox, robloxUserId, items, access.kind === 'token' ? { priority, token: access.token } : { priority, privateServerReason: access.reason });
+    const report = await checkOwnership(deps.roblox, robloxUserId, items, access.kind === 'token' ? { priority, collectibles, token: access.token } : { priority, collectibles, privateServerReason: access.reason });
     if (access.kind === 'key' || attempt > 0 || !report.failures.some((f) => f.kind === 'auth')) return report;
     deps.grants.refused(discordUserId);
   }
