@@ -120,9 +120,11 @@ export async function readPages(
     if (typeof consumed === 'object') return consumed;
     const next = page.value.nextPageToken;
     // Roblox may hand out a token followed by an empty page: that ends the list.
-    if (consumed === 'enough' || !next || page.value.inventoryItems.length === 0) return { ok: true, value: undefined };
-    // A repeated token means the pages cannot be trusted to cover the list: items not yet seen are unknown.
+    if (!next || page.value.inventoryItems.length === 0) return { ok: true, value: undefined };
+    // A repeated token means the pages cannot be trusted to cover the list (nor, for a count, to
+    // be distinct): the whole answer is unknown, even when it already seemed enough.
     if (sentTokens.has(next)) return { ok: false, failure: { kind: 'bad_response', detail: 'pagination repeated a page token' } };
+    if (consumed === 'enough') return { ok: true, value: undefined };
     sentTokens.add(next);
     pageToken = next;
   }
