@@ -38,7 +38,6 @@ export async function countCollectibles(
   token?: MemberToken,
 ): Promise<RobloxResult<Map<string, CollectibleCount>>> {
   const sets = [...needs.keys()].map((key) => ({ key, types: key === '*' ? undefined : new Set(key.split(',')), count: 0 }));
-  let complete = true;
   const read = await readPages(api, robloxUserId, collectibleFilter(needs.keys(), token !== undefined), priority, token, (page) => {
     for (const item of page.inventoryItems) {
       const asset = item.assetDetails;
@@ -47,12 +46,8 @@ export async function countCollectibles(
       if (type === undefined) return { ok: false, failure: { kind: 'bad_response', detail: 'a collectible without its asset type' } };
       for (const set of sets) if (!set.types || set.types.has(type)) set.count++;
     }
-    if (sets.every((set) => set.count >= needs.get(set.key)!)) {
-      complete = false;
-      return 'enough';
-    }
-    return 'more';
+    return sets.every((set) => set.count >= needs.get(set.key)!) ? 'enough' : 'more';
   });
   if (!read.ok) return read;
-  return { ok: true, value: new Map(sets.map((set) => [set.key, { count: set.count, complete }])) };
+  return { ok: true, value: new Map(sets.map((set) => [set.key, { count: set.count, complete: read.value === 'end' }])) };
 }

@@ -93,8 +93,9 @@ export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filte
 }
 
 /**
- * Every page of one filtered listing, each handed to `consume` until it says "enough". Fails as a
- * whole (a bad response) when the pages cannot be trusted to cover the list.
+ * Every page of one filtered listing, each handed to `consume` until it says "enough" ("stopped"
+ * if pages were left unread, else "end"). Fails as a whole (a bad response) when the pages cannot
+ * be trusted to cover the list.
  */
 export async function readPages(
   api: RobloxApi,
@@ -103,7 +104,7 @@ export async function readPages(
   priority: boolean,
   token: MemberToken | undefined,
   consume: (page: InventoryPage) => 'more' | 'enough' | RobloxResult<never>,
-): Promise<RobloxResult<undefined>> {
+): Promise<RobloxResult<'end' | 'stopped'>> {
   const credentials: Pick<RobloxRequest<unknown>, 'headers' | 'budget' | 'keyGuard'> = token
     ? { headers: { authorization: `Bearer ${token.accessToken}` }, budget: token.budget }
     : { headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, keyGuard: api.keyGuard };
@@ -120,11 +121,11 @@ export async function readPages(
     if (typeof consumed === 'object') return consumed;
     const next = page.value.nextPageToken;
     // Roblox may hand out a token followed by an empty page: that ends the list.
-    if (!next || page.value.inventoryItems.length === 0) return { ok: true, value: undefined };
+    if (!next || page.value.inventoryItems.length === 0) return { ok: true, value: 'end' };
     // A repeated token means the pages cannot be trusted to cover the list (nor, for a count, to
     // be distinct): the whole answer is unknown, even when it already seemed enough.
     if (sentTokens.has(next)) return { ok: false, failure: { kind: 'bad_response', detail: 'pagination repeated a page token' } };
-    if (consumed === 'enough') return { ok: true, value: undefined };
+    if (consumed === 'enough') return { ok: true, value: 'stopped' };
     sentTokens.add(next);
     pageToken = next;
   }

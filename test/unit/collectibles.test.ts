@@ -136,7 +136,7 @@ describe('counting collectibles against the fake', () => {
     expect(inventory()).toHaveLength(1);
     fake.requests.length = 0;
     const both = await checkOwnership(api, '1', [{ kind: 'gamepass', itemId: '9' }], { collectibles: new Map([['HAT', 2]]) });
-    expect(both.tallies.get('HAT')).toEqual({ status: 'counted', count: 3, complete: false });
+    expect(both.tallies.get('HAT')).toEqual({ status: 'counted', count: 3, complete: true }); // the last page: nothing left unread
     expect(inventory().map((r) => r.query.filter)).toEqual(['gamePassIds=9', 'onlyCollectibles=true;inventoryItemAssetTypes=HAT']);
     // Only collectibles asked about: the one collectible request and nothing else.
     fake.requests.length = 0;
