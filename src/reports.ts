@@ -49,14 +49,11 @@ const TRUTH_ICONS: Record<Truth, string> = { true: '✅', false: '❌', unknown:
 
 /** A rule's parts, one line each and indented under their operator: ✅ / ❌ / ❔ and what was found. */
 export function ruleTree(evaluated: Evaluated, depth = 1): string[] {
-  const indent = '\u2003'.repeat(depth);
+  const line = (text: string) => `${'\u2003'.repeat(depth)}${TRUTH_ICONS[evaluated.truth]} ${text}`;
+  if ('detail' in evaluated) return [line(`\`${formatAtom(evaluated.rule.atom)}\`: ${evaluated.detail}`)];
   const { rule } = evaluated;
-  if (!('parts' in evaluated) || rule.op === 'atom') {
-    const atom = rule.op === 'atom' ? formatAtom(rule.atom) : '';
-    return [`${indent}${TRUTH_ICONS[evaluated.truth]} \`${atom}\`: ${'detail' in evaluated ? evaluated.detail : ''}`];
-  }
   const label = rule.op === 'atleast' ? `at least ${rule.n} of` : rule.op === 'not' ? 'not' : rule.op === 'and' ? 'all of' : 'any of';
-  return [`${indent}${TRUTH_ICONS[evaluated.truth]} ${label}`, ...evaluated.parts.flatMap((part) => ruleTree(part, depth + 1))];
+  return [line(label), ...evaluated.parts.flatMap((part) => ruleTree(part, depth + 1))];
 }
 
 /** A member's collectible counts, as last read: "any type: 12; FACE,HAT: at least 3". */

@@ -67,6 +67,6 @@ function answerAtom(atom: Atom, facts: Facts): { truth: Truth; detail: string } 
 /** Why an unknown rule is unknown: the distinct reasons of its unknown atoms. */
 export function unknownReasons(evaluated: Evaluated): string[] {
   if (evaluated.truth !== 'unknown') return [];
-  if (!('parts' in evaluated)) return [evaluated.detail];
+  if ('detail' in evaluated) return [evaluated.detail];
   return [...new Set(evaluated.parts.flatMap(unknownReasons))];
 }
