@@ -13,19 +13,23 @@ export type ItemKind = 'gamepass' | 'badge' | 'asset' | 'privateserver';
 export type Bind =
   | {
       roleId: string;
-      kind: ItemKind | 'verified';
-      /** Roblox item id as a decimal string; "" for "verified". */
+      kind: ItemKind;
+      /** Roblox item id as a decimal string. */
       itemId: string;
     }
-  | {
-      roleId: string;
-      kind: 'collectible' | 'rule';
-      /** The rule's normalised text (formatRule), which keys the bind. */
-      itemId: string;
-      rule: Rule;
-      /** The rule as its author wrote it. */
-      written: string;
-    };
+  | { roleId: string; kind: 'verified'; itemId: '' }
+  | RuleBind<'collectible'>
+  | RuleBind<'rule'>;
+
+/** A collectible or rule bind: its itemId is the rule's normalised text (formatRule), which keys the bind. */
+export interface RuleBind<K extends 'collectible' | 'rule'> {
+  roleId: string;
+  kind: K;
+  itemId: string;
+  rule: Rule;
+  /** The rule as its author wrote it. */
+  written: string;
+}
 
 export interface ItemRef {
   kind: ItemKind;
@@ -74,6 +78,7 @@ export function ruleBind(roleId: string, written: string): Bind {
 /** A stored bind, or undefined for a row no command could have written. */
 export function storedBind(row: { roleId: string; kind: string; itemId: string; expression: string | null }): Bind | undefined {
   if (!isBindKind(row.kind)) return undefined;
+  if (row.kind === 'verified') return { roleId: row.roleId, kind: row.kind, itemId: '' };
   if (row.kind !== 'collectible' && row.kind !== 'rule') return { roleId: row.roleId, kind: row.kind, itemId: row.itemId };
   try {
     const rule = parseRule(row.itemId);

@@ -1,7 +1,7 @@
 // The one decision of the product: which bound roles a member should gain or lose in one server.
 // Pure: binds, ownership outcomes and the member's current roles in; the plan out.
 
-import { type Bind, ruleOf } from './bindings';
+import { type Bind, itemKey } from './bindings';
 import type { Outcome, Tally } from './ownership';
 import { type Evaluated, evaluate, type Facts, unknownReasons } from './rules/evaluate';
 
@@ -75,14 +75,18 @@ function factsOf(input: PlanInput): Facts {
   };
 }
 
-/** One bind's answer: its rule evaluated in three values (an item bind is a rule of one atom). */
+/** One bind's answer: an item's outcome, or a collectible or rule bind's rule evaluated in three values. */
 function judge(bind: Bind, linked: boolean, facts: Facts): RoleDecision['binds'][number] {
   // Without a linked account there is no inventory to ask, and every bind is about one: none holds.
   if (!linked) return { bind, outcome: { status: 'not_owned' } };
-  const evaluated = evaluate(ruleOf(bind), facts);
-  const outcome: Outcome =
-    evaluated.truth === 'true' ? { status: 'owns' } : evaluated.truth === 'false' ? { status: 'not_owned' } : { status: 'unknown', reason: unknownReasons(evaluated).join('; ') };
-  return bind.kind === 'collectible' || bind.kind === 'rule' ? { bind, outcome, evaluated } : { bind, outcome };
+  if (bind.kind === 'verified') return { bind, outcome: { status: 'owns' } };
+  if (bind.kind === 'collectible' || bind.kind === 'rule') {
+    const evaluated = evaluate(bind.rule, facts);
+    const outcome: Outcome =
+      evaluated.truth === 'true' ? { status: 'owns' } : evaluated.truth === 'false' ? { status: 'not_owned' } : { status: 'unknown', reason: unknownReasons(evaluated).join('; ') };
+    return { bind, outcome, evaluated };
+  }
+  return { bind, outcome: facts.item(itemKey(bind)) };
 }
 
 function groupByRole(binds: readonly Bind[]): Map<string, Bind[]> {

@@ -22,16 +22,22 @@ export type Evaluated =
   | { rule: Rule & { op: 'not' | 'and' | 'or' | 'atleast' }; truth: Truth; parts: Evaluated[] };
 
 export function evaluate(rule: Rule, facts: Facts): Evaluated {
-  if (rule.op === 'atom') return { rule, ...answerAtom(rule.atom, facts) };
-  const parts = (rule.op === 'not' ? [rule.of] : rule.of).map((part) => evaluate(part, facts));
-  const truths = parts.map((part) => part.truth);
-  return { rule, truth: combine(rule, truths), parts };
+  if (rule.op === 'atom') {
+    const { truth, detail } = answerAtom(rule.atom, facts);
+    return { rule, truth, detail };
+  }
+  const parts = rule.op === 'not' ? [evaluate(rule.of, facts)] : rule.of.map((part) => evaluate(part, facts));
+  return { rule, truth: combine(rule, parts.map((part) => part.truth)), parts };
 }
 
 /** The operators' truth tables, over the answers of their parts. */
 export function combine(rule: Rule & { op: 'not' | 'and' | 'or' | 'atleast' }, truths: readonly Truth[]): Truth {
-  const trues = truths.filter((t) => t === 'true').length;
-  const unknowns = truths.filter((t) => t === 'unknown').length;
+  let trues = 0;
+  let unknowns = 0;
+  for (const truth of truths) {
+    if (truth === 'true') trues++;
+    else if (truth === 'unknown') unknowns++;
+  }
   switch (rule.op) {
     case 'not':
       return truths[0] === 'true' ? 'false' : truths[0] === 'false' ? 'true' : 'unknown';
