@@ -45,22 +45,19 @@ export class RuleError extends Error {
 
 type Token = { kind: 'word' | 'number' | 'symbol' | 'end'; text: string; at: number };
 
-const SYMBOLS = ['>=', '(', ')', ',', ':'];
+/** One token at the sticky position: spaces (skipped), a name, a number or a symbol. */
+const TOKEN = /\s+|(?<word>[A-Za-z_][A-Za-z_0-9]*)|(?<number>[0-9]+)|(?<symbol>>=|[(),:])/y;
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
-    const rest = source.slice(i);
-    const space = /^\s+/.exec(rest);
-    const word = /^[A-Za-z_][A-Za-z_0-9]*/.exec(rest);
-    const number = /^[0-9]+/.exec(rest);
-    const symbol = SYMBOLS.find((s) => rest.startsWith(s));
-    if (space) i += space[0].length;
-    else if (word) tokens.push({ kind: 'word', text: word[0].toLowerCase(), at: i }), (i += word[0].length);
-    else if (number) tokens.push({ kind: 'number', text: number[0], at: i }), (i += number[0].length);
-    else if (symbol) tokens.push({ kind: 'symbol', text: symbol, at: i }), (i += symbol.length);
-    else throw new RuleError(i + 1, 'a name, a number, or one of ( ) , : >=', describeChar(rest[0]!));
+  for (let at = 0; at < source.length; at = TOKEN.lastIndex) {
+    TOKEN.lastIndex = at;
+    const match = TOKEN.exec(source);
+    if (!match) throw new RuleError(at + 1, 'a name, a number, or one of ( ) , : >=', describeChar(source[at]!));
+    const { word, number, symbol } = match.groups!;
+    if (word !== undefined) tokens.push({ kind: 'word', text: word.toLowerCase(), at });
+    else if (number !== undefined) tokens.push({ kind: 'number', text: number, at });
+    else if (symbol !== undefined) tokens.push({ kind: 'symbol', text: symbol, at });
   }
   tokens.push({ kind: 'end', text: '', at: source.length });
   return tokens;
@@ -85,14 +82,13 @@ class Parser {
     throw new RuleError(token.at + 1, expected, describeToken(token));
   }
 
-  /** Consumes `text` (a symbol or a lower-case keyword) or fails saying so. */
+  /** Consumes `text` (a symbol or a lower-case keyword) or fails saying what was expected. */
   expect(text: string, expected = `\`${text}\``): void {
-    if (this.peek().text !== text || this.peek().kind === 'number') this.fail(expected);
-    this.next();
+    if (!this.accept(text)) this.fail(expected);
   }
 
   accept(text: string): boolean {
-    if (this.peek().text !== text || this.peek().kind === 'number') return false;
+    if (this.peek().text !== text) return false;
     this.next();
     return true;
   }
