@@ -1,6 +1,6 @@
-// What a server can bind to a role, and how each kind is named to users. Every bind is read as a
-// rule: an item bind is the rule of one atom, a collectible bind one collectible atom, and a rule
-// bind its expression.
+// What a server can bind to a role, and how each kind is named to users. Every bind can be read as
+// a rule: an item bind is the rule of one atom, a collectible bind one collectible atom, and a rule
+// bind its expression; that is how a check learns what to ask Roblox.
 
 import { assetTypesKey } from './roblox/assettypes';
 import { atomsOf, formatRule, parseRule, type Rule } from './rules/syntax';
@@ -89,7 +89,7 @@ export function storedBind(row: { roleId: string; kind: string; itemId: string; 
   }
 }
 
-/** The bind as a rule, so that every kind is judged the same way. */
+/** The bind as a rule, so that the items and collectibles every kind needs are found the same way. */
 export function ruleOf(bind: Bind): Rule {
   if (bind.kind === 'collectible' || bind.kind === 'rule') return bind.rule;
   if (bind.kind === 'verified') return { op: 'atom', atom: { type: 'verified' } };
