@@ -4,10 +4,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { collectibleBind, ruleBind } from '../src/bindings';
 import type { Config } from '../src/config';
 import { migrateDatabase, openDatabase } from '../src/database/client';
 import { FakeDiscord } from '../test/fakes/discord';
-import { type FakeItemKind, FakeRoblox } from '../test/fakes/roblox';
+import { type FakeItem, type FakeItemKind, FakeRoblox } from '../test/fakes/roblox';
 
 export interface Population {
   members: number;
@@ -24,7 +25,14 @@ export interface Population {
   spread?: boolean;
   /** Members in the servers but not linked, for the benchmark to /verify. */
   unlinked?: number;
+  /** How many servers (the last ones) also have a collectible bind: "at least 150 collectibles". */
+  collectibleServers?: number;
+  /** Rule binds per server, each over items of that server (no collectible atoms). */
+  rulesPerServer?: number;
 }
+
+/** The collectible bind's count: a collector above 100 needs a second page. */
+export const COLLECTOR_COUNT = 150;
 
 const KEY = 'bench-roblox-key';
 const MEMBERSHIP = [0.9, 0.5, 0.3, 0.3, 0.3];
@@ -42,11 +50,18 @@ export async function buildWorld(p: Population) {
 
   const kinds: FakeItemKind[] = ['gamepass', 'badge', 'asset'];
   const pool = Array.from({ length: 30 }, (_, i) => ({ kind: kinds[i % 3]!, id: String(10_000 + i) }));
+  const rulesPerServer = p.rulesPerServer ?? 0;
   const servers = Array.from({ length: p.servers }, (_, s) => {
-    const guild = discord.addGuild(`Bench ${s + 1}`, { botRolePosition: p.bindsPerServer + 5 });
+    const guild = discord.addGuild(`Bench ${s + 1}`, { botRolePosition: p.bindsPerServer + rulesPerServer + 6 });
     const items = [...pool].sort(() => random() - 0.5).slice(0, p.bindsPerServer);
     const binds = items.map((item, r) => ({ item, roleId: discord.addRole(guild.id, `Perk ${r + 1}`, { position: r + 1 }) }));
-    return { guild, binds };
+    const atom = (i: number) => `${items[i % items.length]!.kind}:${items[i % items.length]!.id}`;
+    const rules = Array.from({ length: rulesPerServer }, (_, r) => ({
+      text: `${atom(r)} and not ${atom(r + 1)} or atleast(2, ${atom(r + 2)}, ${atom(r + 3)}, ${atom(r + 4)})`,
+      roleId: discord.addRole(guild.id, `Rule ${r + 1}`, { position: p.bindsPerServer + r + 1 }),
+    }));
+    const collectible = s >= p.servers - (p.collectibleServers ?? 0) ? { roleId: discord.addRole(guild.id, 'Collector', { position: p.bindsPerServer + rulesPerServer + 1 }) } : undefined;
+    return { guild, binds, rules, collectible };
   });
 
   const links: { discordUserId: string; robloxUserId: string; robloxUsername: string }[] = [];
@@ -61,7 +76,10 @@ export async function buildWorld(p: Population) {
     const discordUserId = discord.addUser(`m${m}`);
     const robloxUserId = String(1_000_000 + m);
     const items = pool.filter(() => random() < p.ownership);
-    roblox.addUser({ id: robloxUserId, name: `Bench${m}`, items });
+    // With a collectible bind, a tenth are collectors (up to 300 limiteds) and the rest hold a few.
+    const limiteds = p.collectibleServers ? Math.floor(random() * (random() < 0.1 ? 300 : 10)) : 0;
+    const collectibles: FakeItem[] = Array.from({ length: limiteds }, (_, i) => ({ kind: 'asset', id: String(900_000 + i), assetType: i % 2 ? 'HAT' : 'FACE', collectible: true }));
+    roblox.addUser({ id: robloxUserId, name: `Bench${m}`, items: [...items, ...collectibles] });
     const owned = new Set(items.map((i) => `${i.kind}:${i.id}`));
     const joined = p.spread ? spreadOver() : servers.filter((_, s) => random() < (MEMBERSHIP[s] ?? 0.3));
     const homes = joined.length > 0 ? joined : [servers[0]!];
@@ -78,7 +96,11 @@ export async function buildWorld(p: Population) {
   await migrateDatabase(databaseUrl);
   const db = openDatabase(databaseUrl);
   await db.bind.createMany({
-    data: servers.flatMap(({ guild, binds }) => binds.map((b) => ({ guildId: guild.id, roleId: b.roleId, kind: b.item.kind, itemId: b.item.id, createdBy: guild.ownerId }))),
+    data: servers.flatMap(({ guild, binds, rules, collectible }) => [
+      ...binds.map((b) => ({ guildId: guild.id, roleId: b.roleId, kind: b.item.kind, itemId: b.item.id, createdBy: guild.ownerId })),
+      ...rules.map((r) => ({ guildId: guild.id, roleId: r.roleId, kind: 'rule', itemId: ruleBind(r.roleId, r.text).itemId, expression: r.text, createdBy: guild.ownerId })),
+      ...(collectible ? [{ guildId: guild.id, roleId: collectible.roleId, kind: 'collectible', itemId: collectibleBind(collectible.roleId, COLLECTOR_COUNT, []).itemId, createdBy: guild.ownerId }] : []),
+    ]),
   });
   for (let i = 0; i < links.length; i += 5_000) await db.link.createMany({ data: links.slice(i, i + 5_000) });
   await db.$disconnect();

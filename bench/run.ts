@@ -3,6 +3,9 @@
 // naive strategy (one request per bind, one member per second) measured on the same fakes.
 //
 //   npm run bench -- --members 10000 --latency 80 --rate 100 --window 3000 --large 100000 --write
+//
+// A third run puts a collectible bind in one of the 3 servers and 10 rule binds in every server,
+// for the requests a member costs and the planner's time (--rules-members, default --members).
 
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { bundle } from '../build.mjs';
 import { createRobloxApi } from '../src/roblox/api';
 import { listOwnedItems } from '../src/roblox/inventory';
-import { buildWorld, type Population } from './population';
+import { buildWorld, COLLECTOR_COUNT, type Population } from './population';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     /** Comma-separated server counts: members spread over 1 to 3 servers each; Discord member reads measured. */
     servers: { type: 'string', default: '' },
     'verify-sample': { type: 'string', default: '20' },
+    'rules-members': { type: 'string' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -39,6 +43,8 @@ interface Cycle {
   writes: number;
   /** Discord member reads: REST Get Guild Member plus gateway member requests. */
   memberReads: number;
+  /** Inventory requests of members in a server with a collectible bind, and of the others. */
+  split: { collectors: { members: number; requests: number; collectible: number }; others: { members: number; requests: number } };
 }
 
 type World = Awaited<ReturnType<typeof buildWorld>>;
@@ -57,7 +63,7 @@ async function measure<T>(p: Population, cycles: number, afterCycles?: (world: W
   const { idleRssMb } = (await next()) as { idleRssMb: number };
   const results: Cycle[] = [];
   for (let c = 0; c < cycles; c++) {
-    const before = { inventory: world.roblox.count('inventory'), e429: world.roblox.count('inventory', 429), writes: world.discord.roleWrites.length, reads: world.discord.memberReads.total() };
+    const before = { inventory: world.roblox.count('inventory'), e429: world.roblox.count('inventory', 429), writes: world.discord.roleWrites.length, reads: world.discord.memberReads.total(), requests: world.roblox.requests.length };
     child.send({ cycle: true });
     const figures = (await next()) as unknown as Omit<Cycle, 'inventory' | 'own429' | 'writes'>;
     results.push({
@@ -66,7 +72,9 @@ async function measure<T>(p: Population, cycles: number, afterCycles?: (world: W
       own429: world.roblox.count('inventory', 429) - before.e429,
       writes: world.discord.roleWrites.length - before.writes,
       memberReads: world.discord.memberReads.total() - before.reads,
+      split: splitRequests(world, before.requests),
     });
+    world.roblox.requests.length = 0; // read; a large run's records would only hold memory
     console.error(`  cycle ${c + 1}: ${(figures.ms / 1000).toFixed(1)} s`);
   }
   const after = await afterCycles?.(world);
@@ -84,6 +92,25 @@ async function measure<T>(p: Population, cycles: number, afterCycles?: (world: W
   await Promise.all([world.discord.close(), world.roblox.close()]);
   rmSync(world.dir, { recursive: true, force: true });
   return { cycles: results, idleRssMb, naive, after, memberships };
+}
+
+/** Requests per member, split by whether one of the member's servers has a collectible bind. */
+function splitRequests(world: Awaited<ReturnType<typeof buildWorld>>, from: number): Cycle['split'] {
+  const robloxOf = new Map(world.links.map((l) => [l.robloxUserId, l.discordUserId]));
+  const linked = new Set(robloxOf.values());
+  const asked = new Set(world.servers.filter((s) => s.collectible).flatMap((s) => [...s.guild.members.keys()].filter((id) => linked.has(id))));
+  const split: Cycle['split'] = { collectors: { members: asked.size, requests: 0, collectible: 0 }, others: { members: world.links.length - asked.size, requests: 0 } };
+  for (const r of world.roblox.requests.slice(from)) {
+    if (r.route !== 'inventory' || r.status === 429) continue;
+    const member = robloxOf.get(r.userId ?? '');
+    if (member === undefined) continue;
+    if (!asked.has(member)) split.others.requests++;
+    else {
+      split.collectors.requests++;
+      if (r.query.filter?.startsWith('onlyCollectibles')) split.collectors.collectible++;
+    }
+  }
+  return split;
 }
 
 /** What most bots do: one inventory request per bind, one member per (scaled) second. */
@@ -135,6 +162,10 @@ const main = await measure(base, 2);
 console.error(`large run: ${num('large')} members, budget unconstrained, roles preassigned`);
 const large = await measure({ ...base, members: num('large'), latencyMs: 0, perWindow: 1_000_000, windowMs: 1_000, preassigned: true }, 2);
 
+const rulesMembers = Number(args['rules-members'] ?? base.members);
+console.error(`rules run: ${rulesMembers} members, a collectible bind in 1 of 3 servers, 10 rules per server, budget unconstrained`);
+const ruled = await measure({ ...base, members: rulesMembers, latencyMs: 0, perWindow: 1_000_000, windowMs: 1_000, collectibleServers: 1, rulesPerServer: 10 }, 2);
+
 const [first, second] = main.cycles as [Cycle, Cycle];
 const ideal = (base.members / base.perWindow) * base.windowMs;
 const utilisation = (c: Cycle) => (100 * (c.inventory - c.own429)) / ((c.ms / base.windowMs) * base.perWindow);
@@ -154,8 +185,21 @@ const lines = [
   `| N = ${num('large').toLocaleString('en')}: planner + database time, steady cycle | < 10 s | ${((big.planMs + big.dbMs) / 1000).toFixed(1)} s (planner ${(big.planMs / 1000).toFixed(2)} s, database ${(big.dbMs / 1000).toFixed(1)} s; cycle ${(big.ms / 1000).toFixed(0)} s) | — |`,
   `| N = ${num('large').toLocaleString('en')}: the same, first cycle (creates every outcome row) | — | ${((bigFirst.planMs + bigFirst.dbMs) / 1000).toFixed(1)} s (cycle ${(bigFirst.ms / 1000).toFixed(0)} s) | — |`,
 ];
-const command = `npm run bench -- --members ${base.members} --latency ${base.latencyMs} --rate ${base.perWindow} --window ${base.windowMs} --large ${num('large')}`;
+const [ruledFirst, ruledSteady] = ruled.cycles as [Cycle, Cycle];
+const perMember = (requests: number, members: number) => (members > 0 ? requests / members : 0).toFixed(2);
+const { collectors, others } = ruledSteady.split;
+const ruleLines = [
+  `| measure (${rulesMembers.toLocaleString('en')} members; a collectible bind, "at least ${COLLECTOR_COUNT}", in 1 of 3 servers; 10 item binds and 10 rules per server) | goal | gatepass |`,
+  `|---|---|---|`,
+  `| inventory requests per member per cycle, members of the collectible server (${collectors.members}) | 1 + pages | ${perMember(collectors.requests, collectors.members)} (1 + ${perMember(collectors.collectible, collectors.members)} collectible pages) |`,
+  `| inventory requests per member per cycle, other members (${others.members}) | 1.00 | ${perMember(others.requests, others.members)} |`,
+  `| inventory requests per member per cycle, everyone | — | ${perMember(ruledSteady.inventory, rulesMembers)} |`,
+  `| planner time per cycle, steady (rules evaluated for every member in every server) | — | ${(ruledSteady.planMs / 1000).toFixed(2)} s (${((ruledSteady.planMs * 1000) / rulesMembers).toFixed(0)} µs per member; first cycle ${(ruledFirst.planMs / 1000).toFixed(2)} s) |`,
+];
+const command = `npm run bench -- --members ${base.members} --latency ${base.latencyMs} --rate ${base.perWindow} --window ${base.windowMs} --large ${num('large')}${args['rules-members'] ? ` --rules-members ${rulesMembers}` : ''}`;
 console.log(lines.join('\n'));
+console.log('');
+console.log(ruleLines.join('\n'));
 if (args.write) {
   writeFileSync(
     new URL('../BENCHMARKS.md', import.meta.url),
@@ -171,6 +215,8 @@ if (args.write) {
       `${base.members.toLocaleString('en')} linked members in 3 servers (10 binds each across game passes, badges and assets, drawn from 30 shared items; members in 1 to 3 servers), against the fakes in \`test/fakes\` with ${base.latencyMs} ms Roblox latency. Roblox's budget is ${base.perWindow} requests per ${base.windowMs / 1000} s instead of per minute (time ×${scale.toFixed(0)}), enforced by the fake as by Roblox; Discord's global 50/s is scaled the same way. Times marked real-time equivalent are multiplied back. The bot runs in its own process, as \`npm start\` runs it (bundled, \`node ${nodeFlags.join(' ')}\`), so its memory is what production's would be. The naive strategy is measured on a sample of ${Math.min(num('naive-sample'), base.members)} members with the same Roblox client and budget, and its cycle time projected to ${base.members.toLocaleString('en')}.`,
       '',
       ...lines,
+      '',
+      ...ruleLines,
       '',
     ].join('\n'),
   );

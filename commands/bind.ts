@@ -1,10 +1,12 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits, type Role } from 'discord.js';
-import { BIND_KINDS, type Bind, describeBind, isBindKind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID, NAMED_KINDS } from '../src/bindings';
+import { BIND_KINDS, type Bind, describeBind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID, NAMED_KINDS, withName } from '../src/bindings';
+import { checkServerLimits, readBindRequest } from '../src/bindrequest';
 import { GUILD_ONLY, type GuildCommand, integerOption, roleOption, type Services, type SlashCommand, stringOption, subcommand, UserError } from '../src/commands';
 import { bindsByServer, removeBind, setApproval } from '../src/database/binds';
 import { isUniqueViolation } from '../src/database/client';
 import { describePermissions, elevatedIn, roleRefusal } from '../src/permissions';
 import { fitMessage, roleMention, userMention } from '../src/reports';
+import { MAX_COLLECTIBLE_COUNT, MAX_RULE_LENGTH, RULE_LIMITS } from '../src/rules/syntax';
 
 const typeOption = {
   type: ApplicationCommandOptionType.String,
@@ -14,6 +16,29 @@ const typeOption = {
   choices: BIND_KINDS.map((kind) => ({ name: KIND_LABELS[kind], value: kind })),
 } as const;
 const roleOptionDefinition = { type: ApplicationCommandOptionType.Role, name: 'role', description: 'The Discord role', required: true } as const;
+const countOption = {
+  type: ApplicationCommandOptionType.Integer,
+  name: 'count',
+  description: 'For "collectibles": how many collectibles (limiteds) at least; default 1',
+  required: false,
+  min_value: 1,
+  max_value: MAX_COLLECTIBLE_COUNT,
+} as const;
+const assetTypesOption = {
+  type: ApplicationCommandOptionType.String,
+  name: 'asset-types',
+  description: 'For "collectibles": Roblox asset types, comma-separated (e.g. HAT,FACE); default every type',
+  required: false,
+  max_length: 1_000,
+} as const;
+const ruleOption = {
+  type: ApplicationCommandOptionType.String,
+  name: 'rule',
+  description: 'For "rule": e.g. gamepass:123 and (badge:4 or not badge:5); atleast(2, badge:1, badge:2, badge:3)',
+  required: false,
+  max_length: MAX_RULE_LENGTH,
+} as const;
+const numberOption = { type: ApplicationCommandOptionType.Integer, name: 'number', description: 'The number `/bind list` shows (instead of the other options)', required: false, min_value: 1 } as const;
 const idOption = {
   type: ApplicationCommandOptionType.Integer,
   name: 'id',
@@ -22,6 +47,7 @@ const idOption = {
   min_value: 1,
   max_value: MAX_ITEM_ID,
 } as const;
+const addOptions = [typeOption, roleOptionDefinition, idOption, countOption, assetTypesOption, ruleOption];
 
 export const bind: SlashCommand = {
   permission: { needs: PermissionFlagsBits.ManageGuild },
@@ -31,8 +57,13 @@ export const bind: SlashCommand = {
     ...GUILD_ONLY,
     default_member_permissions: PermissionFlagsBits.ManageGuild.toString(),
     options: [
-      { type: ApplicationCommandOptionType.Subcommand, name: 'add', description: 'Give a role to members who own a Roblox item', options: [typeOption, roleOptionDefinition, idOption] },
-      { type: ApplicationCommandOptionType.Subcommand, name: 'remove', description: 'Remove a bind (the role itself is left on members)', options: [typeOption, roleOptionDefinition, idOption] },
+      { type: ApplicationCommandOptionType.Subcommand, name: 'add', description: 'Give a role to members who own a Roblox item, or for whom a rule holds', options: addOptions },
+      {
+        type: ApplicationCommandOptionType.Subcommand,
+        name: 'remove',
+        description: 'Remove a bind (the role itself is left on members)',
+        options: [{ ...typeOption, required: false }, { ...roleOptionDefinition, required: false }, ...addOptions.slice(2), numberOption],
+      },
       { type: ApplicationCommandOptionType.Subcommand, name: 'list', description: "List this server's binds" },
     ],
   },
@@ -40,20 +71,33 @@ export const bind: SlashCommand = {
   async run(interaction, services) {
     const action = subcommand(interaction, ['add', 'remove', 'list']);
     if (action === 'list') return list(interaction, services);
-    const target = readBind(interaction);
+    const number = action === 'remove' ? integerOption(interaction, 'number', false, 1, MAX_BINDS_PER_SERVER) : undefined;
+    const target = number === undefined ? readBind(interaction) : undefined;
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    return action === 'add' ? add(interaction, services, target) : remove(interaction, services, target);
+    if (action === 'add') return add(interaction, services, target!);
+    return remove(interaction, services, target ?? (await bindNumbered(interaction, services, number!)));
   },
 };
 
 function readBind(interaction: GuildCommand): Bind {
-  const kind = stringOption(interaction, 'type', true);
-  if (!isBindKind(kind)) throw new UserError(`\`type\` must be one of ${BIND_KINDS.join(', ')}.`);
-  const role = roleOption(interaction, 'role', true);
-  const id = integerOption(interaction, 'id', false, 1, MAX_ITEM_ID);
-  if (kind === 'verified' && id !== undefined) throw new UserError('A `verified` bind takes no `id`: it gives the role to every linked member.');
-  if (kind !== 'verified' && id === undefined) throw new UserError(`A ${KIND_LABELS[kind]} bind needs the \`id\` of the ${KIND_LABELS[kind]}.`);
-  return { roleId: role.id, kind, itemId: id === undefined ? '' : String(id) };
+  return readBindRequest({
+    kind: stringOption(interaction, 'type', true)!,
+    roleId: roleOption(interaction, 'role', true).id,
+    id: integerOption(interaction, 'id', false, 1, MAX_ITEM_ID),
+    count: integerOption(interaction, 'count', false, 1, MAX_COLLECTIBLE_COUNT),
+    assetTypes: stringOption(interaction, 'asset-types', false, 1_000),
+    rule: stringOption(interaction, 'rule', false, MAX_RULE_LENGTH),
+  });
+}
+
+/** The bind `/bind list` shows as `number`; only a number is then allowed. */
+async function bindNumbered(interaction: GuildCommand, services: Services, number: number): Promise<Bind> {
+  const others = interaction.options.data[0]?.options?.filter((o) => o.name !== 'number') ?? [];
+  if (others.length > 0) throw new UserError('Give either the `number` from `/bind list` or the bind\'s options, not both.');
+  const binds = (await bindsByServer(services.db, [interaction.guildId])).get(interaction.guildId) ?? [];
+  const found = binds[number - 1];
+  if (!found) throw new UserError(`There is no bind number ${number}; this server has ${binds.length}. See \`/bind list\`.`);
+  return found;
 }
 
 async function add(interaction: GuildCommand, services: Services, target: Bind): Promise<void> {
@@ -61,16 +105,16 @@ async function add(interaction: GuildCommand, services: Services, target: Bind):
   // Elevated but not yet approved is no obstacle here: binding it is the approval.
   const access = services.discord.server(interaction.guildId)?.roleAccess(target.roleId) ?? { ok: false, reason: 'this server is not available to the bot' };
   if (!access.ok && !access.removeOnly) throw new UserError(`I cannot manage ${roleMention(target.roleId)}: ${access.reason}. Nothing was saved.`);
-  const count = await services.db.bind.count({ where: { guildId: interaction.guildId } });
-  if (count >= MAX_BINDS_PER_SERVER) throw new UserError(`This server already has ${count} binds, the most allowed. Remove one first.`);
-  const named: Bind = { ...target, ...(await services.itemNames.forNewBind(target)) };
+  checkServerLimits((await bindsByServer(services.db, [interaction.guildId])).get(interaction.guildId) ?? [], target);
+  const { name } = await services.itemNames.forNewBind(target);
+  const named = withName(target, name);
   const key = { guildId: interaction.guildId, roleId: target.roleId, kind: target.kind, itemId: target.itemId };
   // Only the owner or an Administrator gets this far with a role that has any (src/permissions.ts).
   const approved = elevatedIn(role.permissions.bitfield);
   const approval = approved === 0n ? '' : ` It carries ${describePermissions(approved)}: the bot gives it while it has no other such permission.`;
   let created = true;
   try {
-    await services.db.bind.create({ data: { ...key, name: named.name, createdBy: interaction.user.id, approved: approved.toString() } });
+    await services.db.bind.create({ data: { ...key, expression: target.kind === 'rule' ? target.written : null, name, createdBy: interaction.user.id, approved: approved.toString() } });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     created = false;
@@ -84,11 +128,12 @@ async function add(interaction: GuildCommand, services: Services, target: Bind):
     await interaction.editReply(`${roleMention(target.roleId)} is already bound to ${describeBind(named)}; its permissions as they are now are approved, so linked members get it again at their next check.${approval}`);
     return;
   }
-  services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind added');
+  services.log.info({ by: interaction.user.id, ...key }, 'bind added');
   await services.serverLog.post(interaction.guildId, [`➕ ${userMention(interaction.user.id)} bound ${roleMention(target.roleId)} to ${describeBind(named)}.`]);
-  const unnamed = named.name === null && NAMED_KINDS.has(target.kind) ? ' Roblox could not be asked for its name just now; it will be filled in later.' : '';
+  const unnamed = name === null && NAMED_KINDS.has(target.kind) ? ' Roblox could not be asked for its name just now; it will be filled in later.' : '';
+  const reading = target.kind === 'rule' ? ` Read as \`${target.itemId}\` (rules may be ${RULE_LIMITS}).` : '';
   await interaction.editReply(
-    `Bound ${roleMention(target.roleId)} to ${describeBind(named)}.${unnamed} Linked members get it at their next check; run \`/sync\` to check everyone now.${approval}`,
+    `Bound ${roleMention(target.roleId)} to ${describeBind(named)}.${reading}${unnamed} Linked members get it at their next check; run \`/sync\` to check everyone now.${approval}`,
   );
 }
 
@@ -97,7 +142,7 @@ async function remove(interaction: GuildCommand, services: Services, target: Bin
   const removed = await removeBind(services.db, interaction.guildId, target);
   if (!removed) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
   await services.approvals.refresh(interaction.guildId, target.roleId);
-  services.log.info({ guildId: interaction.guildId, by: interaction.user.id, ...target }, 'bind removed');
+  services.log.info({ guildId: interaction.guildId, by: interaction.user.id, roleId: target.roleId, kind: target.kind, itemId: target.itemId }, 'bind removed');
   await services.serverLog.post(interaction.guildId, [`➖ ${userMention(interaction.user.id)} removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}.`]);
   await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}. Members keep the role unless another bind of it decides otherwise.`);
 }
@@ -113,6 +158,6 @@ function boundRole(interaction: GuildCommand, target: Bind, action: 'bind' | 'un
 
 async function list(interaction: GuildCommand, services: Services): Promise<void> {
   const binds = (await bindsByServer(services.db, [interaction.guildId])).get(interaction.guildId) ?? [];
-  const lines = binds.length === 0 ? ['This server has no binds yet. Add one with `/bind add`.'] : [`${binds.length} bind(s):`, ...binds.map((b) => `• ${roleMention(b.roleId)} ← ${describeBind(b)}`)];
+  const lines = binds.length === 0 ? ['This server has no binds yet. Add one with `/bind add`.'] : [`${binds.length} bind(s):`, ...binds.map((b, i) => `${i + 1}. ${roleMention(b.roleId)} ← ${describeBind(b)}`)];
   await interaction.reply({ content: fitMessage(lines), flags: MessageFlags.Ephemeral });
 }

@@ -1,11 +1,9 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { itemKey } from '../src/bindings';
 import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/commands';
 import { bindsByServer } from '../src/database/binds';
-import { loadOutcomes } from '../src/database/outcomes';
-import type { Outcome } from '../src/ownership';
+import { loadOutcomes, splitAnswers } from '../src/database/outcomes';
 import { INVENTORY_SCOPE } from '../src/roblox/oauth';
-import { bindLine, describePlanChanges, replyEmbed, roleMention, timestamp, userMention } from '../src/reports';
+import { bindLine, describePlanChanges, describeTallies, replyEmbed, roleMention, ruleTree, timestamp, userMention } from '../src/reports';
 import { planRoles, type RoleAccess } from '../src/roleplan';
 
 export const check: SlashCommand = {
@@ -47,13 +45,15 @@ export const check: SlashCommand = {
       return;
     }
     const stored = link ? ((await loadOutcomes(services.db, [link.robloxUserId])).get(link.robloxUserId) ?? new Map()) : new Map();
-    const outcomes = new Map<string, Outcome>([...stored].map(([key, s]) => [key, s.outcome]));
+    const { outcomes, tallies } = splitAnswers([...stored].map(([key, s]) => [key, s.outcome]));
     const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
-    const plan = planRoles({ binds, linked: link !== null, outcomes, memberRoles: member.roles, roles: access });
+    const plan = planRoles({ binds, linked: link !== null, outcomes, tallies, memberRoles: member.roles, roles: access });
+    if (link && tallies.size > 0) lines.push(`Collectibles: ${describeTallies(tallies)}.`);
     lines.push('', 'Binds:');
     for (const decision of plan.decisions) {
-      for (const { bind, outcome } of decision.binds) {
-        lines.push(bindLine(bind, outcome, bind.kind === 'verified' ? undefined : stored.get(itemKey(bind))?.since));
+      for (const { bind, outcome, evaluated } of decision.binds) {
+        lines.push(bindLine(bind, outcome, stored.get(`${bind.kind}:${bind.itemId}`)?.since));
+        if (evaluated) lines.push(...ruleTree(evaluated));
       }
     }
     lines.push('', `Next sync would: ${describePlanChanges(plan)}.`);

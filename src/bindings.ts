@@ -1,19 +1,37 @@
-// What a server can bind to a role, and how each kind is named to users.
+// What a server can bind to a role, and how each kind is named to users. Every bind can be read as
+// a rule: an item bind is the rule of one atom, a collectible bind one collectible atom, and a rule
+// bind its expression; that is how a check learns what to ask Roblox.
 
 import { escapeMarkdown } from 'discord.js';
+import { assetTypesKey } from './roblox/assettypes';
+import { atomsOf, formatRule, parseRule, type Rule } from './rules/syntax';
 
-export const BIND_KINDS = ['gamepass', 'badge', 'asset', 'privateserver', 'verified'] as const;
+export const BIND_KINDS = ['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule'] as const;
 export type BindKind = (typeof BIND_KINDS)[number];
-/** Kinds that name a Roblox item (everything but "verified"). */
-export type ItemKind = Exclude<BindKind, 'verified'>;
+/** Kinds that name one Roblox item. */
+export type ItemKind = 'gamepass' | 'badge' | 'asset' | 'privateserver';
 
-export interface Bind {
+export type Bind =
+  | {
+      roleId: string;
+      kind: ItemKind;
+      /** Roblox item id as a decimal string. */
+      itemId: string;
+      /** The item's name on Roblox: null when it could not be learnt yet; absent when not read. */
+      name?: string | null;
+    }
+  | { roleId: string; kind: 'verified'; itemId: '' }
+  | RuleBind<'collectible'>
+  | RuleBind<'rule'>;
+
+/** A collectible or rule bind: its itemId is the rule's normalised text (formatRule), which keys the bind. */
+export interface RuleBind<K extends 'collectible' | 'rule'> {
   roleId: string;
-  kind: BindKind;
-  /** Roblox item id as a decimal string; "" for "verified". */
+  kind: K;
   itemId: string;
-  /** The item's name on Roblox: null when it could not be learnt yet; absent when not read. */
-  name?: string | null;
+  rule: Rule;
+  /** The rule as its author wrote it. */
+  written: string;
 }
 
 export interface ItemRef {
@@ -21,11 +39,12 @@ export interface ItemRef {
   itemId: string;
 }
 
-/** Largest id we accept: Discord integer options and JSON numbers are exact only up to 2^53 - 1. */
-export const MAX_ITEM_ID = Number.MAX_SAFE_INTEGER;
+export { MAX_ITEM_ID } from './rules/syntax';
 
 /** At most this many binds per server: every member's check must stay a handful of requests. */
 export const MAX_BINDS_PER_SERVER = 100;
+/** At most this many distinct items named by a server's binds and rules, for the same reason. */
+export const MAX_ITEMS_PER_SERVER = 100;
 
 export const KIND_LABELS: Record<BindKind, string> = {
   gamepass: 'game pass',
@@ -33,13 +52,15 @@ export const KIND_LABELS: Record<BindKind, string> = {
   asset: 'asset',
   privateserver: 'private server',
   verified: 'verified',
+  collectible: 'collectibles',
+  rule: 'rule',
 };
 
 export function isBindKind(value: unknown): value is BindKind {
   return typeof value === 'string' && (BIND_KINDS as readonly string[]).includes(value);
 }
 
-export function itemKey(item: { kind: BindKind; itemId: string }): string {
+export function itemKey(item: { kind: ItemKind; itemId: string }): string {
   return `${item.kind}:${item.itemId}`;
 }
 
@@ -49,13 +70,6 @@ export function itemKey(item: { kind: BindKind; itemId: string }): string {
  * a private-server bind is shown by its id.
  */
 export const NAMED_KINDS: ReadonlySet<BindKind> = new Set(['gamepass', 'badge', 'asset']);
-
-/** "game pass VIP Pass (83167572)", or the id alone while the name is unknown. */
-export function describeBind(bind: Bind): string {
-  if (bind.kind === 'verified') return 'linked Roblox account';
-  if (bind.name) return `${KIND_LABELS[bind.kind]} ${discordSafe(bind.name)} (${bind.itemId})`;
-  return `${KIND_LABELS[bind.kind]} ${bind.itemId}${bind.name === null && NAMED_KINDS.has(bind.kind) ? ' (name unknown)' : ''}`;
-}
 
 /**
  * A name from Roblox is anyone's text: shown as written, never as Discord markup. Markdown (masked
@@ -69,13 +83,89 @@ export function discordSafe(text: string): string {
     .replace(/@(everyone|here)/gi, '@\u200b$1');
 }
 
-/** Every distinct item the binds name, in a stable order. */
+/** A collectible bind: at least `count` collectibles of these asset types (none: any type). */
+export function collectibleBind(roleId: string, count: number, assetTypes: readonly string[]): Bind {
+  const key = assetTypesKey(assetTypes);
+  const rule: Rule = { op: 'atom', atom: { type: 'collectibles', assetTypes: key === '*' ? [] : key.split(','), atLeast: count } };
+  const itemId = formatRule(rule);
+  return { roleId, kind: 'collectible', itemId, rule, written: itemId };
+}
+
+/** A rule bind; throws RuleError when the text is not a rule. */
+export function ruleBind(roleId: string, written: string): Bind {
+  const rule = parseRule(written);
+  return { roleId, kind: 'rule', itemId: formatRule(rule), rule, written };
+}
+
+/** A stored bind, or undefined for a row no command could have written. */
+export function storedBind(row: { roleId: string; kind: string; itemId: string; expression: string | null; name?: string | null }): Bind | undefined {
+  if (!isBindKind(row.kind)) return undefined;
+  if (row.kind === 'verified') return { roleId: row.roleId, kind: row.kind, itemId: '' };
+  if (row.kind !== 'collectible' && row.kind !== 'rule') return { roleId: row.roleId, kind: row.kind, itemId: row.itemId, name: row.name };
+  try {
+    const rule = parseRule(row.itemId);
+    if (row.kind === 'collectible' && (rule.op !== 'atom' || rule.atom.type !== 'collectibles')) return undefined;
+    return { roleId: row.roleId, kind: row.kind, itemId: row.itemId, rule, written: row.expression ?? row.itemId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** An item bind with its item's name; other kinds have none. */
+export function withName(bind: Bind, name: string | null): Bind {
+  return bind.kind === 'verified' || bind.kind === 'collectible' || bind.kind === 'rule' ? bind : { ...bind, name };
+}
+
+/** The bind as a rule, so that the items and collectibles every kind needs are found the same way. */
+export function ruleOf(bind: Bind): Rule {
+  if (bind.kind === 'collectible' || bind.kind === 'rule') return bind.rule;
+  if (bind.kind === 'verified') return { op: 'atom', atom: { type: 'verified' } };
+  return { op: 'atom', atom: { type: 'item', kind: bind.kind, id: bind.itemId } };
+}
+
+export function describeBind(bind: Bind): string {
+  switch (bind.kind) {
+    case 'verified':
+      return 'linked Roblox account';
+    case 'collectible': {
+      const atom = bind.rule.op === 'atom' && bind.rule.atom.type === 'collectibles' ? bind.rule.atom : undefined;
+      const types = atom && atom.assetTypes.length > 0 ? ` of type ${atom.assetTypes.join(', ')}` : '';
+      return `at least ${atom?.atLeast ?? '?'} collectible(s)${types} (\`${bind.itemId}\`)`;
+    }
+    case 'rule':
+      return `rule \`${bind.written}\``;
+    default:
+      // "game pass VIP Pass (83167572)", or the id alone while the name is unknown.
+      if (bind.name) return `${KIND_LABELS[bind.kind]} ${discordSafe(bind.name)} (${bind.itemId})`;
+      return `${KIND_LABELS[bind.kind]} ${bind.itemId}${bind.name === null && NAMED_KINDS.has(bind.kind) ? ' (name unknown)' : ''}`;
+  }
+}
+
+/** Every distinct item the binds name, their rules' atoms included, in a stable order. */
 export function boundItems(binds: Iterable<Bind>): ItemRef[] {
   const items = new Map<string, ItemRef>();
   for (const bind of binds) {
-    if (bind.kind === 'verified') continue;
-    const item = { kind: bind.kind, itemId: bind.itemId };
-    items.set(itemKey(item), item);
+    for (const atom of atomsOf(ruleOf(bind))) {
+      if (atom.type !== 'item') continue;
+      const item = { kind: atom.kind, itemId: atom.id };
+      items.set(itemKey(item), item);
+    }
   }
   return [...items.values()].sort((a, b) => itemKey(a).localeCompare(itemKey(b)));
+}
+
+/**
+ * The collectible counts the binds ask about: asset-types key → the highest count any of them needs
+ * (counting can stop there). Empty when no bind asks, and then no collectible request is made.
+ */
+export function boundCollectibles(binds: Iterable<Bind>): Map<string, number> {
+  const needs = new Map<string, number>();
+  for (const bind of binds) {
+    for (const atom of atomsOf(ruleOf(bind))) {
+      if (atom.type !== 'collectibles') continue;
+      const key = assetTypesKey(atom.assetTypes);
+      needs.set(key, Math.max(needs.get(key) ?? 0, atom.atLeast));
+    }
+  }
+  return needs;
 }

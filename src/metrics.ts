@@ -27,7 +27,7 @@ export function createMetrics(queueDepth: () => Promise<number>): Metrics {
     checks: new Counter({ name: 'gatepass_ownership_checks_total', help: 'Ownership answers per bound item, by outcome (owns, not_owned, unknown)', labelNames: ['outcome'], registers: [registry] }),
     robloxRequests: new Counter({
       name: 'gatepass_roblox_requests_total',
-      help: 'Roblox requests by endpoint and HTTP status (or "timeout" / "network"); status="429" counts rate limiting',
+      help: 'Roblox requests by endpoint and HTTP status (or "timeout" / "network"); status="429" counts rate limiting; endpoint="inventory_collectibles" counts the extra requests (pages included) that collectible binds cost',
       labelNames: ['endpoint', 'status'],
       registers: [registry],
     }),
@@ -42,9 +42,10 @@ export function createMetrics(queueDepth: () => Promise<number>): Metrics {
   };
 }
 
-/** The endpoint label of a Roblox path, without ids. */
-export function robloxEndpoint(path: string): string {
-  if (path.endsWith('/inventory-items')) return 'inventory';
+/** The endpoint label of a Roblox URL, without ids; collectible listings apart from id checks. */
+export function robloxEndpoint(url: URL): string {
+  const path = url.pathname;
+  if (path.endsWith('/inventory-items')) return url.searchParams.get('filter')?.includes('onlyCollectibles=') ? 'inventory_collectibles' : 'inventory';
   if (path.startsWith('/cloud/v2/users/')) return 'user';
   if (path.startsWith('/v1/usernames')) return 'usernames';
   if (path.startsWith('/oauth/')) return `oauth${path.slice('/oauth/v1'.length).replace(/\//g, '_')}`;

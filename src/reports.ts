@@ -2,8 +2,10 @@
 
 import { EmbedBuilder } from 'discord.js';
 import { type Bind, describeBind } from './bindings';
-import type { Outcome } from './ownership';
+import type { Outcome, Tally } from './ownership';
 import type { RoleDecision, RolePlan } from './roleplan';
+import type { Evaluated, Truth } from './rules/evaluate';
+import { formatAtom } from './rules/syntax';
 import type { ServerResult } from './sync/members';
 
 export const roleMention = (roleId: string) => `<@&${roleId}>`;
@@ -30,8 +32,9 @@ export function fitMessage(lines: string[], limit = MESSAGE_LIMIT): string {
 
 export function describeOutcome(bind: Bind, outcome: Outcome): string {
   if (bind.kind === 'verified') return outcome.status === 'owns' ? 'linked' : 'not linked';
-  if (outcome.status === 'owns') return 'owns';
-  if (outcome.status === 'not_owned') return 'does not own';
+  const rule = bind.kind === 'collectible' || bind.kind === 'rule';
+  if (outcome.status === 'owns') return rule ? 'holds' : 'owns';
+  if (outcome.status === 'not_owned') return rule ? 'does not hold' : 'does not own';
   return `unknown: ${outcome.reason}`;
 }
 
@@ -40,6 +43,24 @@ const ICONS = { owns: '✅', not_owned: '❌', unknown: '❔' } as const;
 /** One bind and its answer: ✅ owns, ❌ does not, ❔ unknown with the reason. */
 export function bindLine(bind: Bind, outcome: Outcome, since?: Date): string {
   return `${ICONS[outcome.status]} ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${since ? ` (since ${timestamp(since)})` : ''}`;
+}
+
+const TRUTH_ICONS: Record<Truth, string> = { true: '✅', false: '❌', unknown: '❔' };
+
+/** A rule's parts, one line each and indented under their operator: ✅ / ❌ / ❔ and what was found. */
+export function ruleTree(evaluated: Evaluated, depth = 1): string[] {
+  const line = (text: string) => `${'\u2003'.repeat(depth)}${TRUTH_ICONS[evaluated.truth]} ${text}`;
+  if ('detail' in evaluated) return [line(`\`${formatAtom(evaluated.rule.atom)}\`: ${evaluated.detail}`)];
+  const { rule } = evaluated;
+  const label = rule.op === 'atleast' ? `at least ${rule.n} of` : rule.op === 'not' ? 'not' : rule.op === 'and' ? 'all of' : 'any of';
+  return [line(label), ...evaluated.parts.flatMap((part) => ruleTree(part, depth + 1))];
+}
+
+/** A member's collectible counts, as last read: "any type: 12; FACE,HAT: at least 3". */
+export function describeTallies(tallies: ReadonlyMap<string, Tally>): string {
+  return [...tallies]
+    .map(([key, tally]) => `${key === '*' ? 'any type' : key}: ${tally.status === 'unknown' ? `unknown (${tally.reason})` : `${tally.complete ? '' : 'at least '}${tally.count}`}`)
+    .join('; ');
 }
 
 /** A reply as an embed: Discord allows 4,096 characters in its description. */
@@ -57,7 +78,7 @@ export function summarizeServer(result: ServerResult | undefined): string[] {
   if (result.removed.length > 0) lines.push(`Roles removed: ${result.removed.map(roleMention).join(', ')}`);
   if (result.added.length === 0 && result.removed.length === 0) lines.push('No role changes.');
   const decisions = result.plan?.decisions ?? [];
-  if (decisions.length > 0) lines.push('', 'Binds:', ...decisions.flatMap((d) => d.binds.map((b) => bindLine(b.bind, b.outcome))));
+  if (decisions.length > 0) lines.push('', 'Binds:', ...decisions.flatMap((d) => d.binds.flatMap((b) => [bindLine(b.bind, b.outcome), ...(b.evaluated ? ruleTree(b.evaluated) : [])])));
   if (result.problems.length > 0) lines.push('', 'Problems (a moderator can fix these):', ...result.problems.map((p) => `• ${p}`));
   return lines;
 }

@@ -2,7 +2,8 @@
 // Pure: binds, ownership outcomes and the member's current roles in; the plan out.
 
 import { type Bind, itemKey } from './bindings';
-import type { Outcome } from './ownership';
+import type { Outcome, Tally } from './ownership';
+import { type Evaluated, evaluate, type Facts, unknownReasons } from './rules/evaluate';
 
 /** Whether the bot can change a role, as seen in the server right now; `removeOnly`: it may take the role, not give it. */
 export type RoleAccess = { ok: true } | { ok: false; reason: string; removeOnly?: true };
@@ -14,6 +15,8 @@ export interface PlanInput {
   linked: boolean;
   /** Ownership outcomes by item key; an item absent here counts as unknown. */
   outcomes: ReadonlyMap<string, Outcome>;
+  /** Collectible tallies by asset-types key; a set absent here counts as unknown. */
+  tallies?: ReadonlyMap<string, Tally>;
   memberRoles: ReadonlySet<string>;
   /** Access per bound role id; a role absent here no longer exists. */
   roles: ReadonlyMap<string, RoleAccess>;
@@ -28,7 +31,8 @@ export interface RoleDecision {
   change: 'add' | 'remove' | 'none';
   /** Set when a change is wanted but the bot cannot make it. */
   blocked?: string;
-  binds: { bind: Bind; outcome: Outcome }[];
+  /** Each bind's answer; collectible and rule binds also carry how each part of the rule answered. */
+  binds: { bind: Bind; outcome: Outcome; evaluated?: Evaluated }[];
 }
 
 export interface RolePlan {
@@ -37,12 +41,13 @@ export interface RolePlan {
   decisions: RoleDecision[];
 }
 
-const NOT_CHECKED: Outcome = { status: 'unknown', reason: 'not checked yet' };
+const NOT_CHECKED = { status: 'unknown', reason: 'not checked yet' } as const;
 
 export function planRoles(input: PlanInput): RolePlan {
   const plan: RolePlan = { add: [], remove: [], decisions: [] };
+  const facts = factsOf(input);
   for (const [roleId, binds] of groupByRole(input.binds)) {
-    const results = binds.map((bind) => ({ bind, outcome: outcomeOf(bind, input) }));
+    const results = binds.map((bind) => judge(bind, input.linked, facts));
     // Any satisfied bind earns the role; only binds that are all definitely unsatisfied lose it.
     const verdict: Verdict = results.some((r) => r.outcome.status === 'owns')
       ? 'earned'
@@ -62,11 +67,26 @@ export function planRoles(input: PlanInput): RolePlan {
   return plan;
 }
 
-function outcomeOf(bind: Bind, input: PlanInput): Outcome {
-  if (bind.kind === 'verified') return { status: input.linked ? 'owns' : 'not_owned' };
-  // Without a linked account there is no inventory that could hold the item.
-  if (!input.linked) return { status: 'not_owned' };
-  return input.outcomes.get(itemKey(bind)) ?? NOT_CHECKED;
+function factsOf(input: PlanInput): Facts {
+  return {
+    linked: input.linked,
+    item: (key) => input.outcomes.get(key) ?? NOT_CHECKED,
+    collectibles: (key) => input.tallies?.get(key) ?? NOT_CHECKED,
+  };
+}
+
+/** One bind's answer: an item's outcome, or a collectible or rule bind's rule evaluated in three values. */
+function judge(bind: Bind, linked: boolean, facts: Facts): RoleDecision['binds'][number] {
+  // Without a linked account there is no inventory to ask, and every bind is about one: none holds.
+  if (!linked) return { bind, outcome: { status: 'not_owned' } };
+  if (bind.kind === 'verified') return { bind, outcome: { status: 'owns' } };
+  if (bind.kind === 'collectible' || bind.kind === 'rule') {
+    const evaluated = evaluate(bind.rule, facts);
+    const outcome: Outcome =
+      evaluated.truth === 'true' ? { status: 'owns' } : evaluated.truth === 'false' ? { status: 'not_owned' } : { status: 'unknown', reason: unknownReasons(evaluated).join('; ') };
+    return { bind, outcome, evaluated };
+  }
+  return { bind, outcome: facts.item(itemKey(bind)) };
 }
 
 function groupByRole(binds: readonly Bind[]): Map<string, Bind[]> {

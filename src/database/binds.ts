@@ -1,4 +1,4 @@
-import { type Bind, isBindKind } from '../bindings';
+import { type Bind, storedBind, withName } from '../bindings';
 import { among, type Database, isNotFound } from './client';
 
 /** The binds of each listed server that has any, in a stable order. */
@@ -6,8 +6,8 @@ export async function bindsByServer(db: Database, guildIds: readonly string[]): 
   const rows = await db.bind.findMany({ where: { guildId: { in: [...guildIds] } }, orderBy: { id: 'asc' } });
   const byServer = new Map<string, Bind[]>();
   for (const row of rows) {
-    if (!isBindKind(row.kind)) continue; // written only through validated commands; skip anything else
-    const bind: Bind = { roleId: row.roleId, kind: row.kind, itemId: row.itemId, name: row.name };
+    const bind = storedBind(row);
+    if (!bind) continue; // written only through validated commands; skip anything else
     const list = byServer.get(row.guildId);
     if (list) list.push(bind);
     else byServer.set(row.guildId, [bind]);
@@ -61,7 +61,7 @@ export async function nameItem(db: Database, item: { kind: string; itemId: strin
 export async function removeBind(db: Database, guildId: string, bind: Bind): Promise<Bind | undefined> {
   try {
     const row = await db.bind.delete({ where: { guildId_roleId_kind_itemId: { guildId, roleId: bind.roleId, kind: bind.kind, itemId: bind.itemId } } });
-    return { ...bind, name: row.name };
+    return withName(bind, row.name);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -3,57 +3,86 @@
 // thousands of rows through Prisma's row mapping, which cost 20 times as much.
 
 import type { Prisma } from '../generated/prisma/client';
-import type { Outcome } from '../ownership';
+import type { Outcome, Tally } from '../ownership';
 import { among, type Database } from './client';
 
+/** An item's outcome, or (kind "collectibles", keyed by asset types) a collectible tally. */
+export type Answer = Outcome | Tally;
+
+const TALLY_PREFIX = 'collectibles:';
+
+/** Outcomes and tallies as stored together: tallies under `collectibles:<asset types>`. */
+export function joinAnswers(outcomes: ReadonlyMap<string, Outcome>, tallies: ReadonlyMap<string, Tally>): Map<string, Answer> {
+  return new Map<string, Answer>([...outcomes, ...[...tallies].map(([key, tally]) => [TALLY_PREFIX + key, tally] as const)]);
+}
+
+export function splitAnswers(answers: Iterable<[string, Answer]>): { outcomes: Map<string, Outcome>; tallies: Map<string, Tally> } {
+  const outcomes = new Map<string, Outcome>();
+  const tallies = new Map<string, Tally>();
+  for (const [key, answer] of answers) {
+    if (key.startsWith(TALLY_PREFIX)) {
+      if (answer.status === 'counted' || answer.status === 'unknown') tallies.set(key.slice(TALLY_PREFIX.length), answer);
+    } else if (answer.status !== 'counted') outcomes.set(key, answer);
+  }
+  return { outcomes, tallies };
+}
+
 export interface StoredOutcome {
-  outcome: Outcome;
+  outcome: Answer;
   since: Date;
 }
 
-type Row = [kind: string, itemId: string, status: string, reason: string | null, since: string];
+type Row = [kind: string, itemId: string, status: string, reason: string | null, since: string, count: number | null];
 
 /** Stored outcomes of several Roblox accounts: account id → item key → outcome. */
 export async function loadOutcomes(db: Database, robloxUserIds: readonly string[]): Promise<Map<string, Map<string, StoredOutcome>>> {
   const byAccount = new Map<string, Map<string, StoredOutcome>>(robloxUserIds.map((id) => [id, new Map()]));
   if (robloxUserIds.length === 0) return byAccount;
   const accounts = await db.$queryRaw<{ robloxUserId: string; outcomes: string }[]>`
-    SELECT "robloxUserId", json_group_array(json_array("kind", "itemId", "status", "reason", "since")) AS "outcomes"
+    SELECT "robloxUserId", json_group_array(json_array("kind", "itemId", "status", "reason", "since", "count")) AS "outcomes"
     FROM "Outcome" WHERE ${among('robloxUserId', robloxUserIds)}
     GROUP BY "robloxUserId"`;
   for (const { robloxUserId, outcomes } of accounts) {
     const stored = byAccount.get(robloxUserId);
-    for (const [kind, itemId, status, reason, since] of JSON.parse(outcomes) as Row[]) {
-      const outcome: Outcome = status === 'owns' || status === 'not_owned' ? { status } : { status: 'unknown', reason: reason ?? 'unknown' };
-      stored?.set(`${kind}:${itemId}`, { outcome, since: new Date(since) });
+    for (const [kind, itemId, status, reason, since, count] of JSON.parse(outcomes) as Row[]) {
+      stored?.set(`${kind}:${itemId}`, { outcome: answerOf(status, reason, count), since: new Date(since) });
     }
   }
   return byAccount;
 }
 
-const same = (a: Outcome, b: Outcome) => a.status === b.status && (a.status !== 'unknown' || b.status !== 'unknown' || a.reason === b.reason);
+function answerOf(status: string, reason: string | null, count: number | null): Answer {
+  if (status === 'owns' || status === 'not_owned') return { status };
+  if ((status === 'counted' || status === 'at_least') && count !== null) return { status: 'counted', count, complete: status === 'counted' };
+  return { status: 'unknown', reason: reason ?? 'unknown' };
+}
+
+const reasonOf = (a: Answer) => (a.status === 'unknown' ? a.reason : null);
+const countOf = (a: Answer) => (a.status === 'counted' ? a.count : null);
+const storedStatus = (a: Answer) => (a.status === 'counted' && !a.complete ? 'at_least' : a.status);
+const same = (a: Answer, b: Answer) => storedStatus(a) === storedStatus(b) && reasonOf(a) === reasonOf(b) && countOf(a) === countOf(b);
 
 /** Writes the outcomes that are new or differ from `previous`; unchanged ones cost nothing. */
 export async function saveOutcomeChanges(
   tx: Prisma.TransactionClient,
-  checked: readonly { robloxUserId: string; outcomes: ReadonlyMap<string, Outcome> }[],
+  checked: readonly { robloxUserId: string; outcomes: ReadonlyMap<string, Answer> }[],
   previous: ReadonlyMap<string, ReadonlyMap<string, StoredOutcome>>,
   now: Date,
 ): Promise<void> {
-  const changed: [robloxUserId: string, kind: string, itemId: string, status: string, reason: string | null][] = [];
+  const changed: [robloxUserId: string, kind: string, itemId: string, status: string, reason: string | null, count: number | null][] = [];
   for (const { robloxUserId, outcomes } of checked) {
     for (const [key, outcome] of outcomes) {
       const before = previous.get(robloxUserId)?.get(key);
       if (before && same(before.outcome, outcome)) continue;
       const [kind = '', itemId = ''] = key.split(':');
-      changed.push([robloxUserId, kind, itemId, outcome.status, outcome.status === 'unknown' ? outcome.reason : null]);
+      changed.push([robloxUserId, kind, itemId, storedStatus(outcome), reasonOf(outcome), countOf(outcome)]);
     }
   }
   if (changed.length === 0) return;
   // `now` is its own parameter, so Prisma's adapter writes it as it writes every DateTime. "WHERE
   // true" is how SQLite tells an upsert's ON CONFLICT from a join's ON.
   await tx.$executeRaw`
-    INSERT INTO "Outcome" ("robloxUserId", "kind", "itemId", "status", "reason", "since")
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, ${now} FROM json_each(${JSON.stringify(changed)}) WHERE true
-    ON CONFLICT ("robloxUserId", "kind", "itemId") DO UPDATE SET "status" = excluded."status", "reason" = excluded."reason", "since" = excluded."since"`;
+    INSERT INTO "Outcome" ("robloxUserId", "kind", "itemId", "status", "reason", "count", "since")
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ${now} FROM json_each(${JSON.stringify(changed)}) WHERE true
+    ON CONFLICT ("robloxUserId", "kind", "itemId") DO UPDATE SET "status" = excluded."status", "reason" = excluded."reason", "count" = excluded."count", "since" = excluded."since"`;
 }

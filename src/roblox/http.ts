@@ -35,8 +35,8 @@ export interface RobloxHttpOptions {
   maxRetryWaitMs: number;
   backoffBaseMs: number;
   clock: Clock;
-  /** Hears every attempt's HTTP status ("timeout" or "network" when none came), for metrics. */
-  observe?: (path: string, status: string) => void;
+  /** Hears every attempt's URL and HTTP status ("timeout" or "network" when none came), for metrics. */
+  observe?: (url: URL, status: string) => void;
 }
 
 export const DEFAULT_HTTP_OPTIONS: RobloxHttpOptions = {
@@ -81,7 +81,7 @@ async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions
     request.onWait?.({ position: 0, etaMs: 0 });
     const answer = await send(request, options);
     landed();
-    options.observe?.(request.url.pathname, answer.kind === 'response' ? String(answer.response.status) : answer.failure.kind === 'timeout' ? 'timeout' : 'network');
+    options.observe?.(request.url, answer.kind === 'response' ? String(answer.response.status) : answer.failure.kind === 'timeout' ? 'timeout' : 'network');
     if (answer.kind === 'response') {
       const { response, text } = answer;
       observeRateHeaders(response.headers, request.budget);

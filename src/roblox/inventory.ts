@@ -23,7 +23,7 @@ const FILTER_FIELDS: Record<ItemKind, string> = {
 /** Encoded filter length per request, so the whole URL stays well under the common 2,048 limit. */
 export const MAX_FILTER_LENGTH = 1_600;
 export const PAGE_SIZE = 100;
-/** A safety stop: an ID filter of at most a few hundred items never needs this many pages. */
+/** A safety stop: an ID filter of a few hundred items, or a count of at most 1,000, never needs this many pages. */
 const MAX_PAGES = 200;
 
 const id = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
@@ -33,7 +33,14 @@ const inventoryPage = z.object({
   inventoryItems: z
     .array(
       z.object({
-        assetDetails: z.object({ assetId: id }).optional(),
+        assetDetails: z
+          .object({
+            assetId: id,
+            inventoryItemAssetType: z.string().optional(),
+            // Present only for collectibles (limiteds): what a collectible read counts.
+            collectibleDetails: z.object({}).optional(),
+          })
+          .optional(),
         badgeDetails: z.object({ badgeId: id }).optional(),
         gamePassDetails: z.object({ gamePassId: id }).optional(),
         privateServerDetails: z.object({ privateServerId: id }).optional(),
@@ -41,7 +48,7 @@ const inventoryPage = z.object({
     ),
   nextPageToken: z.string().optional(),
 });
-type InventoryPage = z.infer<typeof inventoryPage>;
+export type InventoryPage = z.infer<typeof inventoryPage>;
 
 /**
  * ID-only filters (`assetIds=…;badgeIds=…;gamePassIds=…`) covering every item, each short enough
@@ -77,10 +84,30 @@ function filterFor(items: readonly ItemRef[]): string {
 
 /** Item keys (`kind:id`) the user owns among those the filter names, following every page. */
 export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filter: string, priority = false, token?: MemberToken): Promise<RobloxResult<Set<string>>> {
+  const owned = new Set<string>();
+  const listed = await readPages(api, robloxUserId, filter, priority, token, (page) => {
+    for (const key of ownedKeys(page)) owned.add(key);
+    return 'more';
+  });
+  return listed.ok ? { ok: true, value: owned } : listed;
+}
+
+/**
+ * Every page of one filtered listing, each handed to `consume` until it says "enough" ("stopped"
+ * if pages were left unread, else "end"). Fails as a whole (a bad response) when the pages cannot
+ * be trusted to cover the list.
+ */
+export async function readPages(
+  api: RobloxApi,
+  robloxUserId: string,
+  filter: string,
+  priority: boolean,
+  token: MemberToken | undefined,
+  consume: (page: InventoryPage) => 'more' | 'enough' | RobloxResult<never>,
+): Promise<RobloxResult<'end' | 'stopped'>> {
   const credentials: Pick<RobloxRequest<unknown>, 'headers' | 'budget' | 'keyGuard'> = token
     ? { headers: { authorization: `Bearer ${token.accessToken}` }, budget: token.budget }
     : { headers: { 'x-api-key': api.apiKey }, budget: api.budgets.inventory, keyGuard: api.keyGuard };
-  const owned = new Set<string>();
   const sentTokens = new Set<string>();
   let pageToken: string | undefined;
   for (let pages = 0; pages < MAX_PAGES; pages++) {
@@ -90,12 +117,15 @@ export async function listOwnedItems(api: RobloxApi, robloxUserId: string, filte
     if (pageToken !== undefined) url.searchParams.set('pageToken', pageToken);
     const page = await robloxCall({ url, ...credentials, priority, schema: inventoryPage }, api.http);
     if (!page.ok) return page;
-    for (const key of ownedKeys(page.value)) owned.add(key);
+    const consumed = consume(page.value);
+    if (typeof consumed === 'object') return consumed;
     const next = page.value.nextPageToken;
     // Roblox may hand out a token followed by an empty page: that ends the list.
-    if (!next || page.value.inventoryItems.length === 0) return { ok: true, value: owned };
-    // A repeated token means the pages cannot be trusted to cover the list: items not yet seen are unknown.
+    if (!next || page.value.inventoryItems.length === 0) return { ok: true, value: 'end' };
+    // A repeated token means the pages cannot be trusted to cover the list (nor, for a count, to
+    // be distinct): the whole answer is unknown, even when it already seemed enough.
     if (sentTokens.has(next)) return { ok: false, failure: { kind: 'bad_response', detail: 'pagination repeated a page token' } };
+    if (consumed === 'enough') return { ok: true, value: 'stopped' };
     sentTokens.add(next);
     pageToken = next;
   }

@@ -3,7 +3,7 @@
 // applied → recorded. Each step is its own module; this one batches members, holds the locks and
 // hands each step's result to the next.
 
-import { type Bind, boundItems } from '../bindings';
+import { type Bind, boundCollectibles, boundItems } from '../bindings';
 import type { Clock } from '../clock';
 import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
@@ -13,7 +13,8 @@ import type { DiscordSide } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Grants } from '../oauth/grants';
-import type { Outcome } from '../ownership';
+import { joinAnswers } from '../database/outcomes';
+import type { Outcome, Tally } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { applyPlan } from './apply';
 import { readOwnership } from './ownershipread';
@@ -128,21 +129,25 @@ async function checkMember(
   const result: MemberResult = { discordUserId, robloxUserId: link?.robloxUserId, servers, unknown: 0 };
 
   let outcomes = new Map<string, Outcome>();
+  let tallies = new Map<string, Tally>();
   const items = link ? boundItems(present.flatMap((p) => p.binds)) : [];
-  if (link && items.length > 0) {
-    const report = await readOwnership(deps.roblox, deps.grants, discordUserId, link.robloxUserId, items, priority);
+  // Collectibles are counted once for all of the member's servers, and only if a bind asks.
+  const collectibles = link ? boundCollectibles(present.flatMap((p) => p.binds)) : new Map<string, number>();
+  if (link && (items.length > 0 || collectibles.size > 0)) {
+    const report = await readOwnership(deps.roblox, deps.grants, discordUserId, link.robloxUserId, items, collectibles, priority);
     outcomes = report.outcomes;
+    tallies = report.tallies;
     // A rejected key is logged once by the key guard, not once per member.
     for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
       deps.log.warn({ discordUserId, robloxUserId: link.robloxUserId, failure: failure.kind, detail: failure.detail }, 'ownership check incomplete; affected roles are left as they are');
     }
   }
-  result.unknown = [...outcomes.values()].filter((o) => o.status === 'unknown').length;
+  result.unknown = [...outcomes.values(), ...tallies.values()].filter((o) => o.status === 'unknown').length;
   for (const outcome of outcomes.values()) deps.metrics?.checks.inc({ outcome: outcome.status });
 
   for (const member of present) {
     const planning = performance.now();
-    const plan = planServer(member, link !== undefined, outcomes);
+    const plan = planServer(member, link !== undefined, outcomes, tallies);
     if (deps.stats) deps.stats.planMs += performance.now() - planning;
     const stayed = await applyPlan(member.server, discordUserId, plan, link?.robloxUsername, member.result);
     if (!stayed) {
@@ -152,7 +157,7 @@ async function checkMember(
     deps.metrics?.roleWrites.inc({ action: 'add' }, member.result.added.length);
     deps.metrics?.roleWrites.inc({ action: 'remove' }, member.result.removed.length);
   }
-  return { result, outcomes };
+  return { result, outcomes: joinAnswers(outcomes, tallies) };
 }
 
 /** The batch's members per server, as the index places them. */

@@ -4,13 +4,13 @@
 import type { Database } from '../database/client';
 import { linksAmong, markChecked } from '../database/links';
 import { type Followed, loadFollowed, saveFollowChanges } from '../database/membersync';
-import { loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
-import type { Outcome } from '../ownership';
+import { type Answer, loadOutcomes, saveOutcomeChanges } from '../database/outcomes';
 import type { MemberResult } from './results';
 
 export interface Checked {
   result: MemberResult;
-  outcomes: Map<string, Outcome>;
+  /** Item outcomes and collectible tallies, as stored. */
+  outcomes: Map<string, Answer>;
 }
 
 export async function recordBatch(db: Database, checked: readonly Checked[], now: Date): Promise<void> {

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
 
-test('npm run bench at a tiny size: one request per member, no 429, no writes on an unchanged cycle', async () => {
+test('npm run bench at a tiny size: one request per member (1 + pages where collectibles are bound), no 429, no writes on an unchanged cycle', async () => {
   const args = ['--import', 'tsx', 'bench/run.ts', '--members', '60', '--large', '300', '--latency', '5', '--rate', '100', '--window', '600', '--naive-sample', '5'];
   const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 120_000 });
   const row = (measure: string) => {
@@ -20,6 +20,18 @@ test('npm run bench at a tiny size: one request per member, no 429, no writes on
   expect(Number(row('Discord writes, first cycle')[1])).toBeGreaterThan(0);
   expect(row('Discord writes, second cycle (no ownership changes)')[1]).toBe('0');
   expect(row('N = 300: planner + database time, steady cycle')[1]).toMatch(/^\d+\.\d s \(planner/);
+  // With a collectible bind in one server of three: its members cost 1 + pages, everyone else exactly 1.
+  const starting = (prefix: string) => {
+    const line = stdout.split('\n').find((l) => l.startsWith(`| ${prefix}`));
+    if (!line) throw new Error(`no "${prefix}" row in:\n${stdout}`);
+    return line.split('|').slice(2, -1).map((cell) => cell.trim());
+  };
+  const collectors = starting('inventory requests per member per cycle, members of the collectible server');
+  const [total, pages] = collectors[1]!.match(/^(\d+\.\d\d) \(1 \+ (\d+\.\d\d) collectible pages\)$/)!.slice(1).map(Number) as [number, number];
+  expect(pages).toBeGreaterThanOrEqual(1);
+  expect(total).toBeCloseTo(1 + pages, 2);
+  expect(starting('inventory requests per member per cycle, other members')[1]).toBe('1.00');
+  expect(starting('planner time per cycle, steady')[1]).toMatch(/^\d+\.\d\d s \(\d+ µs per member/);
 }, 150_000);
 
 test('npm run bench:verify at a tiny size: everyone gets a code and is linked, lookups batched, nothing refused', async () => {

@@ -1,7 +1,9 @@
 // A fake Roblox (Open Cloud inventory + Get User, legacy username lookup, item details for
 // binds' names) that behaves as ../shared/docs/roblox-api.md describes, validates its own 200
 // bodies against the specs, and can inject the faults the docs list: 5xx, hangs, bad JSON, 429s
-// with and without retry-after, private inventories, rejected keys, and pagination quirks.
+// with and without retry-after, private inventories, rejected keys, and pagination quirks. Its
+// filters are the docs' grammar: id fields, and type fields with asset types and collectibles
+// (limiteds).
 //
 // One server plays every host: apis.roblox.com and users.roblox.com at its root, and the hosts
 // whose paths could be confused under their own prefix (`badgesUrl`, `economyUrl`), so a request
@@ -26,7 +28,17 @@ export interface FakeRobloxUser {
   banned?: boolean;
   inventoryPublic: boolean;
   /** Owned items; an asset may be owned in several copies. */
-  items: { kind: FakeItemKind; id: string; copies?: number }[];
+  items: FakeItem[];
+}
+
+export interface FakeItem {
+  kind: FakeItemKind;
+  id: string;
+  copies?: number;
+  /** An asset's inventoryItemAssetType; HAT when unset. */
+  assetType?: string;
+  /** A collectible (limited) asset: listed with collectibleDetails, and by onlyCollectibles. */
+  collectible?: boolean;
 }
 
 export type RobloxRoute = 'inventory' | 'user' | 'usernames' | 'authorize' | 'token' | 'userinfo' | 'revoke' | ItemRoute;
@@ -94,7 +106,6 @@ const ITEM_ROUTES: { route: ItemRoute; kind: FakeNamedKind; host: string; path: 
 const HOST_PREFIX = /^\/hosts\/(badges|economy)(\/.*)$/;
 
 const ID_FIELDS: Record<string, FakeItemKind> = { assetIds: 'asset', badgeIds: 'badge', gamePassIds: 'gamepass', privateServerIds: 'privateserver' };
-const TYPE_FIELDS = new Set(['badges', 'gamePasses', 'privateServers', 'inventoryItemAssetTypes', 'onlyCollectibles']);
 
 export class FakeRoblox {
   readonly users = new Map<string, FakeRobloxUser>();
@@ -110,6 +121,8 @@ export class FakeRoblox {
   pageSizeCap = 100;
   trailingEmptyPage = false;
   repeatToken = false;
+  /** The docs presume `inventoryItemAssetTypes=*` needs the inventory scope as PURCHASED_PLACE does. */
+  starNeedsScope = true;
   /** Names of the passes, badges and assets that exist, by `kind:id`; any other id is unknown to Roblox. */
   readonly catalog = new Map<string, string>();
   /**
@@ -164,6 +177,12 @@ export class FakeRoblox {
   take(userId: string, kind: FakeItemKind, id: string): void {
     const user = this.users.get(userId)!;
     user.items = user.items.filter((i) => !(i.kind === kind && i.id === id));
+  }
+
+  /** Copies of collectibles the user owns of these asset types (any type when none are named): the truth. */
+  collectibles(userId: string, assetTypes: readonly string[] = []): number {
+    const items = this.users.get(userId)?.items ?? [];
+    return items.filter((i) => i.kind === 'asset' && i.collectible && (assetTypes.length === 0 || assetTypes.includes(i.assetType ?? 'HAT'))).reduce((n, i) => n + (i.copies ?? 1), 0);
   }
 
   count(route: RobloxRoute, status?: number): number {
@@ -453,7 +472,7 @@ export class FakeRoblox {
     if (!/^\d+$/.test(userId)) return invalid('Invalid User ID in the request.');
     if (!user) return reply(404, { code: 'NOT_FOUND', message: 'User not found.' });
 
-    const filter = parseFilter(params.get('filter'));
+    const filter = parseFilter(params.get('filter'), this.starNeedsScope);
     if (typeof filter === 'string') return invalid(filter);
     // The API key reads only public inventories, never the scope-gated private servers; a member's
     // own token with user.inventory-item:read reads both, for that member only.
@@ -474,9 +493,7 @@ export class FakeRoblox {
       if (!decoded || decoded.context !== context) return invalid('Invalid page token: parameters changed during pagination.');
       offset = decoded.offset;
     }
-    const items = user.items
-      .filter((item) => filter.matches(item.kind, item.id))
-      .flatMap((item) => Array.from({ length: item.copies ?? 1 }, (_, copy) => inventoryItem(userId, item.kind, item.id, copy)));
+    const items = user.items.filter((item) => filter.matches(item)).flatMap((item) => Array.from({ length: item.copies ?? 1 }, (_, copy) => inventoryItem(userId, item, copy)));
     const page = items.slice(offset, offset + pageSize);
     const end = offset + page.length;
     let nextPageToken = '';
@@ -487,6 +504,7 @@ export class FakeRoblox {
     for (const item of page) {
       const details = ['assetDetails', 'badgeDetails', 'gamePassDetails', 'privateServerDetails'].filter((k) => k in item);
       if (details.length !== 1) this.specErrors.push(`inventory item with ${details.length} details objects`);
+      if (filter.onlyCollectibles && !(item.assetDetails as { collectibleDetails?: unknown } | undefined)?.collectibleDetails) this.specErrors.push('onlyCollectibles listed a non-collectible');
     }
     reply(200, body);
   }
@@ -550,46 +568,84 @@ export class FakeRoblox {
   }
 }
 
-type Filter = { matches: (kind: FakeItemKind, id: string) => boolean; needsScope: boolean };
+type Filter = { matches: (item: FakeItem) => boolean; needsScope: boolean; onlyCollectibles: boolean };
+
+const BOOLEAN_FIELDS = new Set(['badges', 'gamePasses', 'privateServers', 'onlyCollectibles']);
+const KIND_FLAGS: Record<Exclude<FakeItemKind, 'asset'>, string> = { badge: 'badges', gamepass: 'gamePasses', privateserver: 'privateServers' };
 
 /** The filter grammar of the docs (section 2.2); a string is the reason it is invalid. */
-export function parseFilter(filter: string | null): Filter | string {
-  if (filter === null) return { matches: (kind) => kind !== 'privateserver', needsScope: false };
+export function parseFilter(filter: string | null, starNeedsScope = true): Filter | string {
+  const invalid = 'The provided filter is invalid.';
+  if (filter === null) return { matches: (item) => item.kind !== 'privateserver', needsScope: false, onlyCollectibles: false };
   const ids = new Map<FakeItemKind, Set<string>>();
-  const types = new Set<string>();
+  const flags = new Map<string, boolean>();
+  let assetTypes: Set<string> | undefined;
   for (const clause of filter.split(';')) {
     const eq = clause.indexOf('=');
-    if (eq <= 0) return 'The provided filter is invalid.';
+    if (eq <= 0) return invalid;
     const field = clause.slice(0, eq);
     const values = clause.slice(eq + 1).split(',');
     if (field in ID_FIELDS) {
-      if (values.some((v) => !/^\d+$/.test(v))) return 'The provided filter is invalid.';
+      if (values.some((v) => !/^\d+$/.test(v))) return invalid;
       ids.set(ID_FIELDS[field]!, new Set(values));
-    } else if (TYPE_FIELDS.has(field)) {
-      types.add(field);
+    } else if (BOOLEAN_FIELDS.has(field)) {
+      if (values.length !== 1 || !['true', 'false'].includes(values[0]!)) return invalid;
+      flags.set(field, values[0] === 'true');
+    } else if (field === 'inventoryItemAssetTypes') {
+      // The enum's names, or `*` alone for every type.
+      if (!(values.length === 1 && values[0] === '*') && values.some((v) => !robloxSpec.assetTypes.includes(v))) return invalid;
+      assetTypes = new Set(values);
     } else {
-      return 'The provided filter is invalid.';
+      return invalid;
     }
   }
-  if (ids.size > 0 && types.size > 0) return 'The provided filter is invalid.';
-  if (types.size > 0) return 'type filters are not implemented by this fake';
-  return { matches: (kind, id) => ids.get(kind)?.has(id) ?? false, needsScope: ids.has('privateserver') };
+  const typed = flags.size > 0 || assetTypes !== undefined;
+  if (ids.size > 0 && typed) return invalid;
+  if (ids.size > 0) return { matches: (item) => ids.get(item.kind)?.has(item.id) ?? false, needsScope: ids.has('privateserver'), onlyCollectibles: false };
+  // onlyCollectibles "works only together with inventoryItemAssetTypes".
+  const onlyCollectibles = flags.get('onlyCollectibles') === true;
+  if (onlyCollectibles && !assetTypes) return invalid;
+  const anyType = assetTypes?.has('*') ?? false;
+  return {
+    matches: (item) => {
+      if (item.kind !== 'asset') return !onlyCollectibles && flags.get(KIND_FLAGS[item.kind]) === true;
+      if (!assetTypes || !(anyType || assetTypes.has(item.assetType ?? 'HAT'))) return false;
+      return !onlyCollectibles || item.collectible === true;
+    },
+    // Private servers and purchased places need the member's consent (the docs presume `*` too).
+    needsScope: flags.get('privateServers') === true || (assetTypes?.has('PURCHASED_PLACE') ?? false) || (anyType && starNeedsScope),
+    onlyCollectibles,
+  };
 }
 
-function inventoryItem(userId: string, kind: FakeItemKind, id: string, copy: number): Record<string, unknown> {
+function inventoryItem(userId: string, item: FakeItem, copy: number): Record<string, unknown> {
+  const { kind, id } = item;
   const opaque = Buffer.from(`${kind.toUpperCase()}_ID=${id}_${copy}`).toString('base64url');
-  const item: Record<string, unknown> = { path: `users/${userId}/inventory-items/${opaque}` };
-  if (kind === 'asset') item.assetDetails = { assetId: id, inventoryItemAssetType: 'HAT', instanceId: String(1_000_000 + copy) };
+  const entry: Record<string, unknown> = { path: `users/${userId}/inventory-items/${opaque}` };
+  if (kind === 'asset') {
+    entry.assetDetails = {
+      assetId: id,
+      inventoryItemAssetType: item.assetType ?? 'HAT',
+      instanceId: String(1_000_000 + copy),
+      // A collectible copy has its own UUIDs, distinct from the user-asset instanceId; limiteds have a serial.
+      ...(item.collectible ? { collectibleDetails: { itemId: uuidOf(`item:${id}`), instanceId: uuidOf(`copy:${userId}:${id}:${copy}`), instanceState: 'AVAILABLE', serialNumber: copy + 1 } } : {}),
+    };
+  }
   if (kind === 'badge') {
-    item.badgeDetails = { badgeId: id };
-    item.addTime = '2024-03-05T21:47:33Z';
+    entry.badgeDetails = { badgeId: id };
+    entry.addTime = '2024-03-05T21:47:33Z';
   }
-  if (kind === 'gamepass') item.gamePassDetails = { gamePassId: id }; // addTime is never set for passes
+  if (kind === 'gamepass') entry.gamePassDetails = { gamePassId: id }; // addTime is never set for passes
   if (kind === 'privateserver') {
-    item.privateServerDetails = { privateServerId: id };
-    item.addTime = '2024-03-05T21:47:33Z';
+    entry.privateServerDetails = { privateServerId: id };
+    entry.addTime = '2024-03-05T21:47:33Z';
   }
-  return item;
+  return entry;
+}
+
+function uuidOf(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function encodeToken(token: { offset: number; context: string }): string {

@@ -24,7 +24,8 @@ discordAjv.addSchema(readSpec('discord/openapi.json'), 'discord');
 const robloxAjv = new Ajv({ strict: false, allErrors: true });
 addFormats(robloxAjv);
 for (const format of ['enum', 'int32', 'int64', 'double', 'float']) robloxAjv.addFormat(format, true);
-robloxAjv.addSchema(readSpec('roblox/roblox-opencloud-v2-users-inventory.subset.json'), 'roblox-v2');
+const robloxV2 = readSpec('roblox/roblox-opencloud-v2-users-inventory.subset.json');
+robloxAjv.addSchema(robloxV2, 'roblox-v2');
 robloxAjv.addSchema(readSpec('roblox/roblox-legacy-users-inventory.subset.json'), 'roblox-legacy');
 // No subset holds the badge details endpoint: its schemas come from the complete spec.
 type Operation = { servers?: { url: string }[]; responses: Record<string, { description?: string }> };
@@ -58,7 +59,11 @@ export const discordSpec = {
   schema: (name: string, value: unknown) => check(discordAjv, `discord#/components/schemas/${name}`, value),
 };
 
+type Schemas = { components: { schemas: { InventoryItem_AssetDetails: { properties: { inventoryItemAssetType: { enum: string[] } } } } } };
+
 export const robloxSpec = {
+  /** Every name of the inventory asset-type enum, straight from the spec. */
+  assetTypes: (robloxV2 as unknown as Schemas).components.schemas.InventoryItem_AssetDetails.properties.inventoryItemAssetType.enum,
   v2: (name: 'ListInventoryItemsResponse' | 'User', value: unknown) => check(robloxAjv, `roblox-v2#/components/schemas/${name}`, value),
   usernamesResponse: (value: unknown) =>
     check(robloxAjv, 'roblox-legacy#/components/schemas/Roblox.Web.WebAPI.Models.ApiArrayResponse_Roblox.Users.Api.MultiGetUserByNameResponse_', value),

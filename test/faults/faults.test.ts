@@ -7,8 +7,9 @@
 // Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { collectibleBind, ruleBind } from '../../src/bindings';
 import type { FakeGuild, RoleWrite } from '../fakes/discord';
-import type { FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
+import type { FakeItem, FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
 import { saveLink } from '../../src/database/links';
 import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, until, type World } from '../harness';
 
@@ -35,10 +36,16 @@ const DISCORD_FAULTS = ['429', '5xx', '50013', 'member-leaves', 'role-deleted'] 
 type RobloxFaultName = (typeof ROBLOX_FAULTS)[number];
 type DiscordFaultName = (typeof DISCORD_FAULTS)[number];
 
+/** A bind and, for collectible and rule binds, the truth it stands for, judged independently of the bot. */
+type FaultBind =
+  | { kind: FakeItemKind | 'verified'; id: string }
+  | { kind: 'collectible'; count: number; assetTypes: string[] }
+  | { kind: 'rule'; text: string; truth: (owns: (kind: FakeItemKind, id: string) => boolean, collectibles: (types?: string[]) => number) => boolean };
+
 interface BoundRole {
   guild: FakeGuild;
   roleId: string;
-  binds: { kind: FakeItemKind | 'verified'; id: string }[];
+  binds: FaultBind[];
 }
 
 let world: World;
@@ -47,11 +54,16 @@ const members: { discordId: string; robloxId: string | undefined }[] = [];
 /** Every Roblox account of the suite; one not held by a member is free to be linked again. */
 const accounts: string[] = [];
 const bound: BoundRole[] = [];
-const ITEMS: { kind: FakeItemKind; id: string }[] = [
+const ITEMS: FakeItem[] = [
   { kind: 'gamepass', id: '1001' },
   { kind: 'gamepass', id: '1002' },
   { kind: 'badge', id: '2002' },
   { kind: 'asset', id: '3003' },
+  // Collectibles (limiteds) of several asset types, some counted by the binds and some not.
+  { kind: 'asset', id: '4001', assetType: 'HAT', collectible: true },
+  { kind: 'asset', id: '4002', assetType: 'FACE', collectible: true },
+  { kind: 'asset', id: '4003', assetType: 'GEAR', collectible: true },
+  { kind: 'asset', id: '4004', assetType: 'HAT', collectible: true, copies: 2 },
 ];
 const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1 };
 const violations: string[] = [];
@@ -63,7 +75,14 @@ function entitled(guildId: string, discordId: string, roleId: string): boolean |
   if (!role) return undefined; // a scratch role, deleted on purpose: no truth to judge by
   const { robloxId } = members.find((m) => m.discordId === discordId)!;
   if (!robloxId) return false; // unlinked: no account to own anything, not even "verified"
-  return role.binds.some((b) => (b.kind === 'verified' ? true : world.roblox.owns(robloxId, b.kind, b.id)));
+  const owns = (kind: FakeItemKind, id: string) => world.roblox.owns(robloxId, kind, id);
+  const collectibles = (types: string[] = []) => world.roblox.collectibles(robloxId, types);
+  return role.binds.some((b) => {
+    if (b.kind === 'verified') return true;
+    if (b.kind === 'collectible') return collectibles(b.assetTypes) >= b.count;
+    if (b.kind === 'rule') return b.truth(owns, collectibles);
+    return owns(b.kind, b.id);
+  });
 }
 
 function judge(write: RoleWrite): void {
@@ -93,14 +112,24 @@ beforeAll(async () => {
   role(a, 'VIP', 5, [{ kind: 'gamepass', id: '1001' }]);
   role(a, 'Gold', 4, [{ kind: 'gamepass', id: '1002' }, { kind: 'badge', id: '2002' }]); // two binds, one role
   role(a, 'Verified', 3, [{ kind: 'verified', id: '' }]);
+  role(a, 'Collector', 2, [{ kind: 'collectible', count: 2, assetTypes: ['FACE', 'HAT'] }]);
+  role(a, 'Combo', 1, [
+    {
+      kind: 'rule',
+      text: 'gamepass:1001 and not badge:2002 or atleast(2, asset:3003, gamepass:1002, collectibles>=3)',
+      truth: (owns, collectibles) => (owns('gamepass', '1001') && !owns('badge', '2002')) || [owns('asset', '3003'), owns('gamepass', '1002'), collectibles() >= 3].filter(Boolean).length >= 2,
+    },
+  ]);
   role(b, 'Hat', 4, [{ kind: 'asset', id: '3003' }]);
   role(b, 'VIP', 3, [{ kind: 'gamepass', id: '1001' }]);
+  // Server B asks about no collectibles: a rule of items only.
+  role(b, 'Either', 2, [{ kind: 'rule', text: 'NOT gamepass:1002 AND (badge:2002 OR asset:3003)', truth: (owns) => !owns('gamepass', '1002') && (owns('badge', '2002') || owns('asset', '3003')) }]);
   for (let i = 0; i < MEMBERS; i++) {
     const discordId = discord.addUser(`member${i}`);
     const robloxId = String(70_000 + i);
     discord.addMember(a.id, discordId);
     if (i % 3 !== 0) discord.addMember(b.id, discordId);
-    roblox.addUser({ id: robloxId, name: `Member${i}`, items: ITEMS.filter(() => chance(0.5)) });
+    roblox.addUser({ id: robloxId, name: `Member${i}`, items: ITEMS.filter(() => chance(0.5)).map((item) => ({ ...item })) });
     members.push({ discordId, robloxId });
     accounts.push(robloxId);
   }
@@ -112,12 +141,19 @@ beforeAll(async () => {
   await start();
   const db = world.bot!.db;
   for (const r of bound) {
-    for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, roleId: r.roleId, kind: bind.kind, itemId: bind.id, createdBy: r.guild.ownerId } });
+    for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, createdBy: r.guild.ownerId, ...bindRow(r.roleId, bind) } });
   }
   for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId!, robloxUsername: `Member${m.robloxId}` } });
   discord.onRoleWrite = judge;
-  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
+  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
 }, 60_000);
+
+/** The row /bind add would write. */
+function bindRow(roleId: string, bind: FaultBind): { roleId: string; kind: string; itemId: string; expression: string | null } {
+  if (bind.kind === 'collectible') return { roleId, kind: bind.kind, itemId: collectibleBind(roleId, bind.count, bind.assetTypes).itemId, expression: null };
+  if (bind.kind === 'rule') return { roleId, kind: bind.kind, itemId: ruleBind(roleId, bind.text).itemId, expression: bind.text };
+  return { roleId, kind: bind.kind, itemId: bind.id, expression: null };
+}
 
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
@@ -284,7 +320,7 @@ function moveTheTruth(): void {
   const account = pick(accounts);
   const item = pick(ITEMS);
   if (world.roblox.owns(account, item.kind, item.id)) world.roblox.take(account, item.kind, item.id);
-  else world.roblox.give(account, item.kind, item.id);
+  else world.roblox.users.get(account)!.items.push({ ...item });
 }
 
 function mismatches(): string[] {

@@ -2,9 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { ItemRef } from '../../src/bindings';
 import { checkOwnership, PRIVATE_SERVER_REASON } from '../../src/ownership';
 import { createRobloxApi, type RobloxApi } from '../../src/roblox/api';
+import { ASSET_TYPES } from '../../src/roblox/assettypes';
+import { RateBudget } from '../../src/roblox/budget';
+import { countCollectibles } from '../../src/roblox/collectibles';
 import { buildInventoryFilters, listOwnedItems, MAX_FILTER_LENGTH } from '../../src/roblox/inventory';
 import { getUser } from '../../src/roblox/users';
-import { FakeRoblox, parseFilter } from '../fakes/roblox';
+import { type FakeItem, FakeRoblox, parseFilter } from '../fakes/roblox';
 
 describe('buildInventoryFilters', () => {
   test('combines every id field into one id-only filter, without duplicates', () => {
@@ -182,5 +185,92 @@ describe('Roblox client against the fake', () => {
     await checkOwnership(api, '1', [{ kind: 'gamepass', itemId: '5' }]);
     await getUser(api, '1');
     expect(fake.requests.every((r) => r.hadApiKey && !JSON.stringify(r.query).includes('key'))).toBe(true);
+  });
+
+  describe('counting collectibles', () => {
+
+    const limited = (id: number, assetType: string, copies = 1): FakeItem => ({ kind: 'asset', id: String(id), assetType, collectible: true, copies });
+    const collector = (n: number, assetType = 'HAT') => Array.from({ length: n }, (_, i) => limited(50_000 + i, assetType));
+    const inventory = () => fake.requests.filter((r) => r.route === 'inventory');
+
+    test('counts each copy by asset type, ignoring items that are not collectibles, in one request', async () => {
+      fake.addUser({
+        id: '1',
+        name: 'a',
+        items: [limited(1, 'HAT', 2), limited(2, 'FACE'), limited(3, 'GEAR'), { kind: 'asset', id: '4', assetType: 'HAT' }, { kind: 'badge', id: '5' }, { kind: 'gamepass', id: '6' }],
+      });
+      const counted = await countCollectibles(api, '1', new Map([['*', 1], ['FACE,HAT', 1], ['HAT', 1], ['GEAR', 5]]));
+      expect(counted).toEqual({
+        ok: true,
+        value: new Map([
+          ['*', { count: 4, complete: true }],
+          ['FACE,HAT', { count: 3, complete: true }],
+          ['HAT', { count: 2, complete: true }],
+          ['GEAR', { count: 1, complete: true }],
+        ]),
+      });
+      expect(inventory()).toHaveLength(1);
+      expect(inventory()[0]!.query.filter).toBe(`onlyCollectibles=true;inventoryItemAssetTypes=${ASSET_TYPES.join(',')}`);
+    });
+
+    test('a page per hundred, and no more pages once every set has what the binds need', async () => {
+      fake.addUser({ id: '1', name: 'a', items: collector(250) });
+      expect(await countCollectibles(api, '1', new Map([['HAT', 1_000]]))).toEqual({ ok: true, value: new Map([['HAT', { count: 250, complete: true }]]) });
+      expect(inventory()).toHaveLength(3);
+      fake.requests.length = 0;
+      expect(await countCollectibles(api, '1', new Map([['HAT', 150]]))).toEqual({ ok: true, value: new Map([['HAT', { count: 200, complete: false }]]) });
+      expect(inventory()).toHaveLength(2);
+      expect(inventory().every((r) => r.query.maxPageSize === '100')).toBe(true);
+    });
+
+    test('a token followed by an empty page ends the list', async () => {
+      fake.addUser({ id: '1', name: 'a', items: collector(100) });
+      fake.trailingEmptyPage = true;
+      expect(await countCollectibles(api, '1', new Map([['*', 500]]))).toEqual({ ok: true, value: new Map([['*', { count: 100, complete: true }]]) });
+      expect(inventory()).toHaveLength(2);
+    });
+
+    // Faults on the collectible listing only, except a private inventory, which hides both.
+    const onCollectibles = (body: unknown) => () => (fake.fault = (route) => (route === 'inventory' && fake.requests.at(-1)?.query.filter?.startsWith('onlyCollectibles') ? { status: 200, body } : undefined));
+    test.each<[string, () => void, boolean]>([
+      ['a repeated page token', () => ((fake.pageSizeCap = 1), (fake.repeatToken = true)), true],
+      ['a 200 without inventoryItems', onCollectibles({ nextPageToken: '' }), true],
+      ['a collectible without its asset type', onCollectibles({ inventoryItems: [{ assetDetails: { assetId: '1', collectibleDetails: {} } }] }), true],
+      ['a private inventory', () => (fake.users.get('1')!.inventoryPublic = false), false],
+    ])('%s makes every collectible count unknown', async (_name, arrange, itemsOk) => {
+      fake.addUser({ id: '1', name: 'a', items: [...collector(3), { kind: 'gamepass', id: '9' }] });
+      arrange();
+      const report = await checkOwnership(api, '1', [{ kind: 'gamepass', itemId: '9' }], { collectibles: new Map([['*', 1], ['HAT', 2]]) });
+      expect(report.tallies.get('*')?.status).toBe('unknown');
+      expect(report.tallies.get('HAT')?.status).toBe('unknown');
+      expect(report.failures.some((f) => f.detail.startsWith('collectibles: ') || f.kind === 'private')).toBe(true);
+      expect(report.outcomes.get('gamepass:9')?.status).toBe(itemsOk ? 'owns' : 'unknown');
+    });
+
+    test('members whose binds ask for no collectibles cost one request; those that do, one more', async () => {
+      fake.addUser({ id: '1', name: 'a', items: [...collector(3), { kind: 'gamepass', id: '9' }] });
+      const plain = await checkOwnership(api, '1', [{ kind: 'gamepass', itemId: '9' }]);
+      expect(plain.tallies.size).toBe(0);
+      expect(inventory()).toHaveLength(1);
+      fake.requests.length = 0;
+      const both = await checkOwnership(api, '1', [{ kind: 'gamepass', itemId: '9' }], { collectibles: new Map([['HAT', 2]]) });
+      expect(both.tallies.get('HAT')).toEqual({ status: 'counted', count: 3, complete: true }); // the last page: nothing left unread
+      expect(inventory().map((r) => r.query.filter)).toEqual(['gamePassIds=9', 'onlyCollectibles=true;inventoryItemAssetTypes=HAT']);
+      // Only collectibles asked about: the one collectible request and nothing else.
+      fake.requests.length = 0;
+      await checkOwnership(api, '1', [], { collectibles: new Map([['HAT', 2]]) });
+      expect(inventory()).toHaveLength(1);
+    });
+
+    test('a member\'s own token reads every type with `*`, which the fake refuses the API key', async () => {
+      fake.addUser({ id: '1', name: 'a', items: [...collector(2), limited(7, 'FACE')] });
+      fake.oauth.accessTokens.set('tok', { userId: '1', scopes: ['openid', 'user.inventory-item:read'], expiresAt: Date.now() + 60_000, family: 'f' });
+      const token = { accessToken: 'tok', budget: new RateBudget(20, 60_000) };
+      expect(await countCollectibles(api, '1', new Map([['*', 10]]), false, token)).toEqual({ ok: true, value: new Map([['*', { count: 3, complete: true }]]) });
+      expect(inventory()[0]!.query.filter).toBe('onlyCollectibles=true;inventoryItemAssetTypes=*');
+      // The same filter with the key is what the scope rule forbids.
+      const keyed = await fetch(`${fake.url}/cloud/v2/users/1/inventory-items?filter=${encodeURIComponent('onlyCollectibles=true;inventoryItemAssetTypes=*')}`, { headers: { 'x-api-key': 'key' } });
+      expect(keyed.status).toBe(403);
+    });
   });
 });

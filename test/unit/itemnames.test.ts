@@ -37,7 +37,7 @@ describe('discordSafe and describeBind', () => {
     expect(describeBind({ roleId: '1', kind: 'badge', itemId: '5', name: null })).toBe('badge 5 (name unknown)');
     expect(describeBind({ roleId: '1', kind: 'privateserver', itemId: '7', name: null })).toBe('private server 7');
     expect(describeBind({ roleId: '1', kind: 'asset', itemId: '9' })).toBe('asset 9');
-    expect(describeBind({ roleId: '1', kind: 'verified', itemId: '', name: null })).toBe('linked Roblox account');
+    expect(describeBind({ roleId: '1', kind: 'verified', itemId: '' })).toBe('linked Roblox account');
   });
 });
 

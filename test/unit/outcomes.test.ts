@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { among, type Database, migrateDatabase, openDatabase } from '../../src/database/client';
-import { loadOutcomes, saveOutcomeChanges } from '../../src/database/outcomes';
-import type { Outcome } from '../../src/ownership';
+import { type Answer, joinAnswers, loadOutcomes, saveOutcomeChanges, splitAnswers } from '../../src/database/outcomes';
+import type { Tally } from '../../src/ownership';
 
 let dir: string;
 let db: Database;
@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const save = (robloxUserId: string, outcomes: Record<string, Outcome>, at: Date) =>
+const save = (robloxUserId: string, outcomes: Record<string, Answer>, at: Date) =>
   db.$transaction(async (tx) => {
     const previous = await loadOutcomes(db, [robloxUserId]);
     await saveOutcomeChanges(tx, [{ robloxUserId, outcomes: new Map(Object.entries(outcomes)) }], previous, at);
@@ -37,9 +37,9 @@ describe('stored outcomes', () => {
     // Prisma's own reading of the rows, field by field, including the DateTime.
     const rows = await db.outcome.findMany({ where: { robloxUserId: '1' }, orderBy: { kind: 'asc' } });
     expect(rows).toEqual([
-      { robloxUserId: '1', kind: 'asset', itemId: '30', status: 'unknown', reason: 'private inventory', since: t1 },
-      { robloxUserId: '1', kind: 'badge', itemId: '20', status: 'not_owned', reason: null, since: t1 },
-      { robloxUserId: '1', kind: 'gamepass', itemId: '10', status: 'owns', reason: null, since: t1 },
+      { robloxUserId: '1', kind: 'asset', itemId: '30', status: 'unknown', reason: 'private inventory', count: null, since: t1 },
+      { robloxUserId: '1', kind: 'badge', itemId: '20', status: 'not_owned', reason: null, count: null, since: t1 },
+      { robloxUserId: '1', kind: 'gamepass', itemId: '10', status: 'owns', reason: null, count: null, since: t1 },
     ]);
     // Stored in the same form as a DateTime Prisma writes, so the column sorts and compares as one.
     await db.link.create({ data: { discordUserId: 'd1', robloxUserId: '1', robloxUsername: 'one', checkedAt: t1 } });
@@ -80,5 +80,31 @@ describe('stored outcomes', () => {
     const loaded = await loadOutcomes(db, [...ids, '1']);
     expect(loaded.size).toBe(40_001);
     expect(loaded.get('1')?.size).toBe(4);
+  });
+
+  test('collectible tallies are stored beside outcomes, counts and lower bounds included, and change only when they do', async () => {
+    const tallies = new Map<string, Tally>([
+      ['*', { status: 'counted', count: 12, complete: true }],
+      ['FACE,HAT', { status: 'counted', count: 3, complete: false }],
+      ['GEAR', { status: 'unknown', reason: 'inventory is private' }],
+    ]);
+    await save('5', Object.fromEntries(joinAnswers(new Map([['badge:1', { status: 'owns' }]]), tallies)), t1);
+    const rows = await db.outcome.findMany({ where: { robloxUserId: '5', kind: 'collectibles' }, orderBy: { itemId: 'asc' } });
+    expect(rows).toEqual([
+      { robloxUserId: '5', kind: 'collectibles', itemId: '*', status: 'counted', reason: null, count: 12, since: t1 },
+      { robloxUserId: '5', kind: 'collectibles', itemId: 'FACE,HAT', status: 'at_least', reason: null, count: 3, since: t1 },
+      { robloxUserId: '5', kind: 'collectibles', itemId: 'GEAR', status: 'unknown', reason: 'inventory is private', count: null, since: t1 },
+    ]);
+    const loaded = splitAnswers([...(await loadOutcomes(db, ['5'])).get('5')!].map(([key, s]) => [key, s.outcome]));
+    expect(loaded.tallies).toEqual(tallies);
+    expect(loaded.outcomes).toEqual(new Map([['badge:1', { status: 'owns' }]]));
+    // The same count keeps its since; a new count is a change.
+    await save('5', { 'collectibles:*': { status: 'counted', count: 12, complete: true }, 'collectibles:FACE,HAT': { status: 'counted', count: 4, complete: true } }, t2);
+    const after = await db.outcome.findMany({ where: { robloxUserId: '5', kind: 'collectibles' }, orderBy: { itemId: 'asc' } });
+    expect(after.map((r) => [r.itemId, r.status, r.count, r.since])).toEqual([
+      ['*', 'counted', 12, t1],
+      ['FACE,HAT', 'counted', 4, t2],
+      ['GEAR', 'unknown', null, t1],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { Bind } from '../../src/bindings';
-import type { Outcome } from '../../src/ownership';
+import { type Bind, collectibleBind, ruleBind } from '../../src/bindings';
+import type { Outcome, Tally } from '../../src/ownership';
 import { planRoles, type RoleAccess } from '../../src/roleplan';
 
 const OWNS: Outcome = { status: 'owns' };
@@ -145,5 +145,57 @@ describe('planRoles', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('planRoles with collectible and rule binds', () => {
+  const rule = (roleId: string, text: string): Bind => ruleBind(roleId, text);
+  const plan = (binds: Bind[], outcomes: Record<string, Outcome>, tallies: Record<string, Tally>, has: string[] = [], linked = true) =>
+    planRoles({
+      binds,
+      linked,
+      outcomes: new Map(Object.entries(outcomes)),
+      tallies: new Map(Object.entries(tallies)),
+      memberRoles: new Set(has),
+      roles: new Map(binds.map((b) => [b.roleId, OK])),
+    });
+  const COUNT_UNREADABLE: Tally = { status: 'unknown', reason: 'Roblox sent an answer the bot could not read' };
+
+  test('a definite false decides while collectibles are unknown: the role is removed', () => {
+    const p = plan([rule('r', 'collectibles>=1 and not badge:7')], { 'badge:7': OWNS }, { '*': COUNT_UNREADABLE }, ['r']);
+    expect(p.remove).toEqual(['r']);
+    expect(p.decisions[0]!.binds[0]!.evaluated?.truth).toBe('false');
+  });
+
+  test('unknown keeps the role as it is, whether held or not', () => {
+    const binds = [rule('r', 'collectibles>=1 and badge:7')];
+    expect(plan(binds, { 'badge:7': OWNS }, { '*': COUNT_UNREADABLE }, ['r'])).toMatchObject({ add: [], remove: [] });
+    expect(plan(binds, { 'badge:7': OWNS }, { '*': COUNT_UNREADABLE }, [])).toMatchObject({ add: [], remove: [] });
+    expect(plan(binds, { 'badge:7': OWNS }, { '*': COUNT_UNREADABLE }, [])!.decisions[0]!.binds[0]!.outcome).toEqual({ status: 'unknown', reason: 'Roblox sent an answer the bot could not read' });
+  });
+
+  test('a collectible bind holds at its count and not below', () => {
+    const binds = [collectibleBind('collector', 3, ['HAT', 'FACE'])];
+    expect(plan(binds, {}, { 'FACE,HAT': { status: 'counted', count: 3, complete: true } }).add).toEqual(['collector']);
+    expect(plan(binds, {}, { 'FACE,HAT': { status: 'counted', count: 2, complete: true } }, ['collector']).remove).toEqual(['collector']);
+  });
+
+  test('given when any bind is true, removed only when all are false', () => {
+    const binds = [rule('vip', 'gamepass:1 and badge:2'), collectibleBind('vip', 10, []), pass('vip', '9')];
+    const counted = (count: number): Record<string, Tally> => ({ '*': { status: 'counted', count, complete: true } });
+    expect(plan(binds, { 'gamepass:1': NOT, 'badge:2': UNKNOWN, 'gamepass:9': NOT }, counted(10)).add).toEqual(['vip']);
+    expect(plan(binds, { 'gamepass:1': NOT, 'badge:2': UNKNOWN, 'gamepass:9': NOT }, counted(9), ['vip']).remove).toEqual(['vip']);
+    expect(plan(binds, { 'gamepass:1': OWNS, 'badge:2': UNKNOWN, 'gamepass:9': NOT }, counted(9), ['vip'])).toMatchObject({ add: [], remove: [] });
+  });
+
+  test('an unlinked member earns no rule, not even one of "not"', () => {
+    const p = plan([rule('r', 'not badge:7'), collectibleBind('c', 1, [])], {}, {}, ['r', 'c'], false);
+    expect(p.remove.sort()).toEqual(['c', 'r']);
+  });
+
+  test('atoms nobody read count as unknown', () => {
+    const p = plan([rule('r', 'atleast(2, badge:1, badge:2, badge:3)')], { 'badge:1': OWNS }, {}, []);
+    expect(p.decisions[0]!.verdict).toBe('undetermined');
+    expect(p.decisions[0]!.binds[0]!.outcome).toEqual({ status: 'unknown', reason: 'not checked yet' });
   });
 });
