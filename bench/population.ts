@@ -114,6 +114,7 @@ export async function buildWorld(p: Population) {
     robloxInventoryRateLimit: p.perWindow,
     robloxUsersRateLimit: 1000,
     robloxUsernamesRateLimit: 12,
+    robloxGroupsRateLimit: 300,
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,

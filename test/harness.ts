@@ -43,6 +43,7 @@ export async function createWorld(): Promise<World> {
     robloxUsersRateLimit: 1000,
     // Lookups a few milliseconds apart, so tests that do not test the line are not held by it.
     robloxUsernamesRateLimit: 6000,
+    robloxGroupsRateLimit: 300,
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,
