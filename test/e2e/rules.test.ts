@@ -43,8 +43,8 @@ describe('/bind add for collectibles and rules', () => {
     const command = world.discord.globalCommands.find((c) => c.name === 'bind')!;
     const subs = command.options as { name: string; options: { name: string; required?: boolean; choices?: { value: string }[]; max_length?: number }[] }[];
     const add = subs.find((s) => s.name === 'add')!;
-    expect(add.options.map((o) => o.name)).toEqual(['type', 'role', 'id', 'count', 'asset-types', 'rule']);
-    expect(add.options[0]!.choices!.map((c) => c.value)).toEqual(['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule']);
+    expect(add.options.map((o) => o.name)).toEqual(['type', 'role', 'id', 'count', 'asset-types', 'rule', 'min-rank', 'max-rank']);
+    expect(add.options[0]!.choices!.map((c) => c.value)).toEqual(['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule', 'group']);
     expect(add.options.find((o) => o.name === 'rule')!.max_length).toBe(300);
     const remove = subs.find((s) => s.name === 'remove')!;
     expect(remove.options.map((o) => [o.name, o.required ?? false])).toEqual([
@@ -54,6 +54,8 @@ describe('/bind add for collectibles and rules', () => {
       ['count', false],
       ['asset-types', false],
       ['rule', false],
+      ['min-rank', false],
+      ['max-rank', false],
       ['number', false],
     ]);
   });
