@@ -121,7 +121,7 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
       gatherMs: Math.min(GATHER_MS, windowMs / usernamesPerMinute),
     }),
   };
-  return { ...api, groupRoles: new GroupRoles(api, http.clock) };
+  return { ...api, groupRoles: new GroupRoles(api, http.clock, windowMs) };
 }
 
 /** List Group Memberships and List Group Roles: 300/min per API-key owner each (see `budgets`). */

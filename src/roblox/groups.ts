@@ -127,16 +127,14 @@ export async function lookupGroupName(api: RobloxApi, groupId: string, options: 
 
 /** How long a group's ranks are trusted: owners can re-rank roles, rarely (roblox-api.md 10.1: "about daily"). */
 export const ROLES_TTL_MS = 24 * 60 * 60_000;
-/** How soon a group's roles are read again after a failed read or a role missing from them, whoever asks. */
-export const ROLES_RECHECK_MS = 60_000;
 
 type Entry = { at: number; ranks: Promise<RobloxResult<Map<string, number>>>; failed?: boolean };
 
 /**
  * Each group's rank per role, read when first needed and again once a day, when binds of the group
  * change (`forget`), or when a member holds a role the cached list lacks (a role created since).
- * A failed read is asked again only after a minute, so an outage costs one read per group, not one
- * per member.
+ * A failed read is asked again only after a rate window (a minute), so an outage costs one read per
+ * group, not one per member.
  */
 export class GroupRoles {
   private readonly cache = new Map<string, Entry>();
@@ -144,12 +142,14 @@ export class GroupRoles {
   constructor(
     private readonly api: Omit<RobloxApi, 'groupRoles'>,
     private readonly clock: Clock,
+    /** How soon roles are read again after a failed read or a role missing from them: one rate window. */
+    private readonly recheckMs: number,
   ) {}
 
   /** The rank of a role; a failure when the group's roles cannot be read or do not include it. */
   async rankOf(groupId: string, roleId: string): Promise<RobloxResult<number>> {
     let read = await this.entry(groupId, ROLES_TTL_MS).ranks;
-    if (read.ok && !read.value.has(roleId)) read = await this.entry(groupId, ROLES_RECHECK_MS).ranks;
+    if (read.ok && !read.value.has(roleId)) read = await this.entry(groupId, this.recheckMs).ranks;
     if (!read.ok) return read;
     const rank = read.value.get(roleId);
     return rank !== undefined ? { ok: true, value: rank } : { ok: false, failure: { kind: 'bad_response', detail: `role ${roleId} is not among group ${groupId}'s roles` } };
@@ -159,11 +159,11 @@ export class GroupRoles {
     this.cache.delete(groupId);
   }
 
-  /** The cached read if younger than `maxAgeMs` (a failed one, than a minute), else a new one. */
+  /** The cached read if younger than `maxAgeMs` (a failed one, than `recheckMs`), else a new one. */
   private entry(groupId: string, maxAgeMs: number): Entry {
     const cached = this.cache.get(groupId);
     const age = cached ? this.clock.now() - cached.at : Number.POSITIVE_INFINITY;
-    if (cached && age < (cached.failed ? Math.min(maxAgeMs, ROLES_RECHECK_MS) : maxAgeMs)) return cached;
+    if (cached && age < (cached.failed ? Math.min(maxAgeMs, this.recheckMs) : maxAgeMs)) return cached;
     const entry: Entry = { at: this.clock.now(), ranks: readRoleRanks(this.api, groupId) };
     void entry.ranks.then((read) => (entry.failed = !read.ok));
     this.cache.set(groupId, entry);

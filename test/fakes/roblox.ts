@@ -541,7 +541,7 @@ export class FakeRoblox {
     if (!user.inventoryPublic && !consented) return reply(403, { code: 'PERMISSION_DENIED', message: 'The inventory is not visible.' });
 
     const items = user.items.filter((item) => filter.matches(item)).flatMap((item) => Array.from({ length: item.copies ?? 1 }, (_, copy) => inventoryItem(userId, item, copy)));
-    const paged = this.paginate(params, userId, items, Math.min(100, this.pageSizeCap));
+    const paged = this.paginate(params, userId, items, 100);
     if (typeof paged === 'string') return invalid(paged);
     const { page, nextPageToken } = paged;
     const body = { inventoryItems: page, nextPageToken };
@@ -557,13 +557,13 @@ export class FakeRoblox {
   /**
    * One page of a listing: `maxPageSize` (default 10, "higher values are set to" `maxSize`), a page
    * token bound to every other parameter (the docs: they "must match the call that provided the page
-   * token"), and the quirks a test turns on (`trailingEmptyPage`, `repeatToken`) for every listing.
+   * token"), and the quirks a test turns on (`pageSizeCap`, `trailingEmptyPage`, `repeatToken`) for every listing.
    */
   private paginate<T>(params: URLSearchParams, scope: string, items: readonly T[], maxSize: number): { page: T[]; nextPageToken: string } | string {
     const sizeParam = params.get('maxPageSize');
     const requested = sizeParam === null ? 10 : Number(sizeParam);
     if (!Number.isInteger(requested) || requested < 0) return 'Invalid page size.';
-    const pageSize = Math.min(requested === 0 ? 10 : requested, maxSize);
+    const pageSize = Math.min(requested === 0 ? 10 : requested, maxSize, this.pageSizeCap);
     const context = createHash('sha256').update(`${scope}|${params.get('filter') ?? ''}|${sizeParam ?? ''}`).digest('hex').slice(0, 16);
     let offset = 0;
     const token = params.get('pageToken');

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type Clock, systemClock } from '../../src/clock';
 import { createRobloxApi, type RobloxApi } from '../../src/roblox/api';
-import { lookupGroupName, readMemberships, readRoleRanks, ROLES_RECHECK_MS, ROLES_TTL_MS } from '../../src/roblox/groups';
+import { lookupGroupName, readMemberships, readRoleRanks, ROLES_TTL_MS } from '../../src/roblox/groups';
 import { groupReads } from '../../src/sync/groupread';
 import { FakeRoblox } from '../fakes/roblox';
 
@@ -31,6 +31,8 @@ beforeEach(() => {
 });
 
 const memberships = () => fake.requests.filter((r) => r.route === 'groupMemberships');
+/** The api's rate window (a minute by default): how soon roles are read again after a miss or a failure. */
+const ROLES_RECHECK_MS = 60_000;
 const users = (n: number, from = 1) => Array.from({ length: n }, (_, i) => String(from + i));
 
 describe('readMemberships', () => {
