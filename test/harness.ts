@@ -113,6 +113,11 @@ export async function bind(world: World, guildId: string, roleId: string, type: 
   return world.discord.answer(world.discord.sendCommand(guildId, owner, 'bind', [opt.sub('add', options)]));
 }
 
+/** One series' value in a Prometheus text exposition (/metrics); NaN when absent. */
+export function metricValue(text: string, series: string): number {
+  return Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? Number.NaN);
+}
+
 /** A new Discord user who is a member of the guild. */
 export function newMember(world: World, guildId: string, name: string, roles: string[] = []): string {
   const id = world.discord.addUser(name);

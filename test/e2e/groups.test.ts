@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
-import { createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
+import { createWorld, destroyWorld, expectCleanRun, metricValue, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
 
 let world: World;
 let a: FakeGuild;
@@ -173,7 +173,7 @@ describe('syncing group binds', () => {
 
   test('/metrics counts group requests apart', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? Number.NaN);
+    const value = (series: string) => metricValue(text, series);
     expect(value('gatepass_roblox_requests_total{endpoint="group_memberships",status="200"}')).toBe(world.roblox.requests.filter((r) => r.route === 'groupMemberships' && r.status === 200).length);
     expect(value('gatepass_roblox_requests_total{endpoint="group_roles",status="200"}')).toBe(world.roblox.requests.filter((r) => r.route === 'groupRoles' && r.status === 200).length);
     expect(value('gatepass_roblox_requests_total{endpoint="group_name",status="200"}')).toBeGreaterThan(0);

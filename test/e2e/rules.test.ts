@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
 import type { FakeItem } from '../fakes/roblox';
-import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
+import { bind, createWorld, destroyWorld, expectCleanRun, metricValue, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
 
 let world: World;
 let a: FakeGuild;
@@ -175,7 +175,7 @@ describe('syncing collectible and rule binds', () => {
 
   test('/metrics counts the collectible requests apart', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? Number.NaN);
+    const value = (series: string) => metricValue(text, series);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory_collectibles",status="200"}')).toBe(world.roblox.requests.filter((r) => r.route === 'inventory' && r.query.filter?.startsWith('onlyCollectibles') && r.status === 200).length);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory_collectibles",status="200"}')).toBeGreaterThan(0);
   });
