@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectibleBind, ruleBind } from '../src/bindings';
+import { collectibleBind, groupBind, ruleBind } from '../src/bindings';
 import type { Config } from '../src/config';
 import { migrateDatabase, openDatabase } from '../src/database/client';
 import { FakeDiscord } from '../test/fakes/discord';
@@ -27,12 +27,16 @@ export interface Population {
   unlinked?: number;
   /** How many servers (the last ones) also have a collectible bind: "at least 150 collectibles". */
   collectibleServers?: number;
+  /** Whether the second server binds group ranks: "rank ≥ 50" in a group, and a rule with a group atom. */
+  groupBinds?: boolean;
   /** Rule binds per server, each over items of that server (no collectible atoms). */
   rulesPerServer?: number;
 }
 
 /** The collectible bind's count: a collector above 100 needs a second page. */
 export const COLLECTOR_COUNT = 150;
+/** The benchmark's group: ranks 1, 50 and 200; half the members are in it, some with two roles. */
+export const BENCH_GROUP = '9001';
 
 const KEY = 'bench-roblox-key';
 const MEMBERSHIP = [0.9, 0.5, 0.3, 0.3, 0.3];
@@ -48,6 +52,7 @@ export async function buildWorld(p: Population) {
   discord.roleBucket = { limit: 1_000_000, windowMs: 1_000 };
   await Promise.all([discord.start(), roblox.start()]);
 
+  if (p.groupBinds) roblox.addGroup(BENCH_GROUP, 'Bench Group', [1, 50, 200]);
   const kinds: FakeItemKind[] = ['gamepass', 'badge', 'asset'];
   const pool = Array.from({ length: 30 }, (_, i) => ({ kind: kinds[i % 3]!, id: String(10_000 + i) }));
   const rulesPerServer = p.rulesPerServer ?? 0;
@@ -61,7 +66,14 @@ export async function buildWorld(p: Population) {
       roleId: discord.addRole(guild.id, `Rule ${r + 1}`, { position: p.bindsPerServer + r + 1 }),
     }));
     const collectible = s >= p.servers - (p.collectibleServers ?? 0) ? { roleId: discord.addRole(guild.id, 'Collector', { position: p.bindsPerServer + rulesPerServer + 1 }) } : undefined;
-    return { guild, binds, rules, collectible };
+    const groups =
+      p.groupBinds && s === 1
+        ? [
+            { roleId: discord.addRole(guild.id, 'Officer', { position: p.bindsPerServer + rulesPerServer + 2 }), itemId: groupBind('', BENCH_GROUP, 50, 255).itemId, kind: 'group', expression: null },
+            { roleId: discord.addRole(guild.id, 'Staff with pass', { position: p.bindsPerServer + rulesPerServer + 3 }), itemId: ruleBind('', `group:${BENCH_GROUP}>=200 and ${atom(0)}`).itemId, kind: 'rule', expression: `group:${BENCH_GROUP}>=200 and ${atom(0)}` },
+          ]
+        : [];
+    return { guild, binds, rules, collectible, groups };
   });
 
   const links: { discordUserId: string; robloxUserId: string; robloxUsername: string }[] = [];
@@ -80,6 +92,7 @@ export async function buildWorld(p: Population) {
     const limiteds = p.collectibleServers ? Math.floor(random() * (random() < 0.1 ? 300 : 10)) : 0;
     const collectibles: FakeItem[] = Array.from({ length: limiteds }, (_, i) => ({ kind: 'asset', id: String(900_000 + i), assetType: i % 2 ? 'HAT' : 'FACE', collectible: true }));
     roblox.addUser({ id: robloxUserId, name: `Bench${m}`, items: [...items, ...collectibles] });
+    if (p.groupBinds && random() < 0.5) roblox.setRanks(BENCH_GROUP, robloxUserId, random() < 0.2 ? [1, 200] : [random() < 0.5 ? 1 : 50]);
     const owned = new Set(items.map((i) => `${i.kind}:${i.id}`));
     const joined = p.spread ? spreadOver() : servers.filter((_, s) => random() < (MEMBERSHIP[s] ?? 0.3));
     const homes = joined.length > 0 ? joined : [servers[0]!];
@@ -96,7 +109,8 @@ export async function buildWorld(p: Population) {
   await migrateDatabase(databaseUrl);
   const db = openDatabase(databaseUrl);
   await db.bind.createMany({
-    data: servers.flatMap(({ guild, binds, rules, collectible }) => [
+    data: servers.flatMap(({ guild, binds, rules, collectible, groups }) => [
+      ...groups.map((g) => ({ guildId: guild.id, roleId: g.roleId, kind: g.kind, itemId: g.itemId, expression: g.expression, createdBy: guild.ownerId })),
       ...binds.map((b) => ({ guildId: guild.id, roleId: b.roleId, kind: b.item.kind, itemId: b.item.id, createdBy: guild.ownerId })),
       ...rules.map((r) => ({ guildId: guild.id, roleId: r.roleId, kind: 'rule', itemId: ruleBind(r.roleId, r.text).itemId, expression: r.text, createdBy: guild.ownerId })),
       ...(collectible ? [{ guildId: guild.id, roleId: collectible.roleId, kind: 'collectible', itemId: collectibleBind(collectible.roleId, COLLECTOR_COUNT, []).itemId, createdBy: guild.ownerId }] : []),
@@ -114,6 +128,7 @@ export async function buildWorld(p: Population) {
     robloxInventoryRateLimit: p.perWindow,
     robloxUsersRateLimit: 1000,
     robloxUsernamesRateLimit: 12,
+    robloxGroupsRateLimit: 300,
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,

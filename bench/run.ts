@@ -4,8 +4,9 @@
 //
 //   npm run bench -- --members 10000 --latency 80 --rate 100 --window 3000 --large 100000 --write
 //
-// A third run puts a collectible bind in one of the 3 servers and 10 rule binds in every server,
-// for the requests a member costs and the planner's time (--rules-members, default --members).
+// A third run puts a collectible bind in one of the 3 servers, group-rank binds in another, and 10
+// rule binds in every server, for the requests a member costs and the planner's time
+// (--rules-members, default --members).
 
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { bundle } from '../build.mjs';
 import { createRobloxApi } from '../src/roblox/api';
 import { listOwnedItems } from '../src/roblox/inventory';
-import { buildWorld, COLLECTOR_COUNT, type Population } from './population';
+import { BENCH_GROUP, buildWorld, COLLECTOR_COUNT, type Population } from './population';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +46,8 @@ interface Cycle {
   memberReads: number;
   /** Inventory requests of members in a server with a collectible bind, and of the others. */
   split: { collectors: { members: number; requests: number; collectible: number }; others: { members: number; requests: number } };
+  /** Group requests: members of a server with group binds, their membership reads (pages included), and role reads. */
+  groups: { members: number; memberships: number; roles: number; outside: number };
 }
 
 type World = Awaited<ReturnType<typeof buildWorld>>;
@@ -73,6 +76,7 @@ async function measure<T>(p: Population, cycles: number, afterCycles?: (world: W
       writes: world.discord.roleWrites.length - before.writes,
       memberReads: world.discord.memberReads.total() - before.reads,
       split: splitRequests(world, before.requests),
+      groups: groupRequests(world, before.requests),
     });
     world.roblox.requests.length = 0; // read; a large run's records would only hold memory
     console.error(`  cycle ${c + 1}: ${(figures.ms / 1000).toFixed(1)} s`);
@@ -111,6 +115,21 @@ function splitRequests(world: Awaited<ReturnType<typeof buildWorld>>, from: numb
     }
   }
   return split;
+}
+
+/** Group reads of the cycle: membership requests (each for up to 50 users) and the users they name, inside and outside the group-bind server. */
+function groupRequests(world: Awaited<ReturnType<typeof buildWorld>>, from: number): Cycle['groups'] {
+  const linked = new Set(world.links.map((l) => l.discordUserId));
+  const inServer = new Set(world.servers.filter((s) => s.groups.length > 0).flatMap((s) => [...s.guild.members.keys()].filter((id) => linked.has(id))));
+  const robloxIn = new Set(world.links.filter((l) => inServer.has(l.discordUserId)).map((l) => l.robloxUserId));
+  const reads = world.roblox.requests.slice(from).filter((r) => r.route === 'groupMemberships' && r.status !== 429);
+  const named = reads.flatMap((r) => [...(r.query.filter ?? '').matchAll(/'users\/(\d+)'/g)].map((m) => m[1]!));
+  return {
+    members: inServer.size,
+    memberships: reads.length,
+    roles: world.roblox.requests.slice(from).filter((r) => r.route === 'groupRoles' && r.status !== 429).length,
+    outside: named.filter((id) => !robloxIn.has(id)).length,
+  };
 }
 
 /** What most bots do: one inventory request per bind, one member per (scaled) second. */
@@ -163,8 +182,8 @@ console.error(`large run: ${num('large')} members, budget unconstrained, roles p
 const large = await measure({ ...base, members: num('large'), latencyMs: 0, perWindow: 1_000_000, windowMs: 1_000, preassigned: true }, 2);
 
 const rulesMembers = Number(args['rules-members'] ?? base.members);
-console.error(`rules run: ${rulesMembers} members, a collectible bind in 1 of 3 servers, 10 rules per server, budget unconstrained`);
-const ruled = await measure({ ...base, members: rulesMembers, latencyMs: 0, perWindow: 1_000_000, windowMs: 1_000, collectibleServers: 1, rulesPerServer: 10 }, 2);
+console.error(`rules run: ${rulesMembers} members, a collectible bind in 1 of 3 servers, group binds in another, 10 rules per server, budget unconstrained`);
+const ruled = await measure({ ...base, members: rulesMembers, latencyMs: 0, perWindow: 1_000_000, windowMs: 1_000, collectibleServers: 1, groupBinds: true, rulesPerServer: 10 }, 2);
 
 const [first, second] = main.cycles as [Cycle, Cycle];
 const ideal = (base.members / base.perWindow) * base.windowMs;
@@ -189,11 +208,13 @@ const [ruledFirst, ruledSteady] = ruled.cycles as [Cycle, Cycle];
 const perMember = (requests: number, members: number) => (members > 0 ? requests / members : 0).toFixed(2);
 const { collectors, others } = ruledSteady.split;
 const ruleLines = [
-  `| measure (${rulesMembers.toLocaleString('en')} members; a collectible bind, "at least ${COLLECTOR_COUNT}", in 1 of 3 servers; 10 item binds and 10 rules per server) | goal | gatepass |`,
+  `| measure (${rulesMembers.toLocaleString('en')} members; a collectible bind, "at least ${COLLECTOR_COUNT}", in 1 of 3 servers; a group bind "rank ≥ 50" and a rule "group:${BENCH_GROUP}>=200 and …" in another; 10 item binds and 10 rules per server) | goal | gatepass |`,
   `|---|---|---|`,
   `| inventory requests per member per cycle, members of the collectible server (${collectors.members}) | 1 + pages | ${perMember(collectors.requests, collectors.members)} (1 + ${perMember(collectors.collectible, collectors.members)} collectible pages) |`,
   `| inventory requests per member per cycle, other members (${others.members}) | 1.00 | ${perMember(others.requests, others.members)} |`,
   `| inventory requests per member per cycle, everyone | — | ${perMember(ruledSteady.inventory, rulesMembers)} |`,
+  `| group membership requests per member of the group-bind server (${ruledSteady.groups.members}), steady cycle | ≤ 1, amortised (50 members a request) | ${perMember(ruledSteady.groups.memberships, ruledSteady.groups.members)} (${ruledSteady.groups.memberships} requests; role reads ${ruledSteady.groups.roles}, first cycle ${ruledFirst.groups.roles}) |`,
+  `| members outside it named in group requests | 0 | ${ruledSteady.groups.outside} |`,
   `| planner time per cycle, steady (rules evaluated for every member in every server) | — | ${(ruledSteady.planMs / 1000).toFixed(2)} s (${((ruledSteady.planMs * 1000) / rulesMembers).toFixed(0)} µs per member; first cycle ${(ruledFirst.planMs / 1000).toFixed(2)} s) |`,
 ];
 const command = `npm run bench -- --members ${base.members} --latency ${base.latencyMs} --rate ${base.perWindow} --window ${base.windowMs} --large ${num('large')}${args['rules-members'] ? ` --rules-members ${rulesMembers}` : ''}`;

@@ -1,12 +1,12 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits, type Role } from 'discord.js';
-import { BIND_KINDS, type Bind, describeBind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID, NAMED_KINDS, withName } from '../src/bindings';
+import { BIND_KINDS, type Bind, boundGroups, describeBind, KIND_LABELS, MAX_BINDS_PER_SERVER, MAX_ITEM_ID, NAMED_KINDS, withName } from '../src/bindings';
 import { checkServerLimits, readBindRequest } from '../src/bindrequest';
 import { GUILD_ONLY, type GuildCommand, integerOption, roleOption, type Services, type SlashCommand, stringOption, subcommand, UserError } from '../src/commands';
 import { bindsByServer, removeBind, setApproval } from '../src/database/binds';
 import { isUniqueViolation } from '../src/database/client';
 import { describePermissions, elevatedIn, roleRefusal } from '../src/permissions';
 import { fitMessage, roleMention, userMention } from '../src/reports';
-import { MAX_COLLECTIBLE_COUNT, MAX_RULE_LENGTH, RULE_LIMITS } from '../src/rules/syntax';
+import { MAX_COLLECTIBLE_COUNT, MAX_GROUP_RANK, MAX_RULE_LENGTH, RULE_LIMITS } from '../src/rules/syntax';
 
 const typeOption = {
   type: ApplicationCommandOptionType.String,
@@ -42,12 +42,15 @@ const numberOption = { type: ApplicationCommandOptionType.Integer, name: 'number
 const idOption = {
   type: ApplicationCommandOptionType.Integer,
   name: 'id',
-  description: 'The Roblox id of the game pass, badge, asset or private server (not for "verified")',
+  description: 'The Roblox id of the game pass, badge, asset, private server or group (not for "verified")',
   required: false,
   min_value: 1,
   max_value: MAX_ITEM_ID,
 } as const;
-const addOptions = [typeOption, roleOptionDefinition, idOption, countOption, assetTypesOption, ruleOption];
+const rankOption = (name: 'min-rank' | 'max-rank', description: string) => ({ type: ApplicationCommandOptionType.Integer, name, description, required: false, min_value: 0, max_value: MAX_GROUP_RANK }) as const;
+const minRankOption = rankOption('min-rank', 'For "group rank": the lowest rank (0–255) that earns the role; default 1, any member');
+const maxRankOption = rankOption('max-rank', 'For "group rank": the highest rank (0–255); default 255. max-rank 0 alone: not in the group');
+const addOptions = [typeOption, roleOptionDefinition, idOption, countOption, assetTypesOption, ruleOption, minRankOption, maxRankOption];
 
 export const bind: SlashCommand = {
   permission: { needs: PermissionFlagsBits.ManageGuild },
@@ -87,6 +90,8 @@ function readBind(interaction: GuildCommand): Bind {
     count: integerOption(interaction, 'count', false, 1, MAX_COLLECTIBLE_COUNT),
     assetTypes: stringOption(interaction, 'asset-types', false, 1_000),
     rule: stringOption(interaction, 'rule', false, MAX_RULE_LENGTH),
+    minRank: integerOption(interaction, 'min-rank', false, 0, MAX_GROUP_RANK),
+    maxRank: integerOption(interaction, 'max-rank', false, 0, MAX_GROUP_RANK),
   });
 }
 
@@ -129,6 +134,7 @@ async function add(interaction: GuildCommand, services: Services, target: Bind):
     return;
   }
   services.log.info({ by: interaction.user.id, ...key }, 'bind added');
+  forgetRoles(services, named);
   await services.serverLog.post(interaction.guildId, [`➕ ${userMention(interaction.user.id)} bound ${roleMention(target.roleId)} to ${describeBind(named)}.`]);
   const unnamed = name === null && NAMED_KINDS.has(target.kind) ? ' Roblox could not be asked for its name just now; it will be filled in later.' : '';
   const reading = target.kind === 'rule' ? ` Read as \`${target.itemId}\` (rules may be ${RULE_LIMITS}).` : '';
@@ -142,9 +148,15 @@ async function remove(interaction: GuildCommand, services: Services, target: Bin
   const removed = await removeBind(services.db, interaction.guildId, target);
   if (!removed) throw new UserError(`There is no bind of ${roleMention(target.roleId)} to ${describeBind(target)}. See \`/bind list\`.`);
   await services.approvals.refresh(interaction.guildId, target.roleId);
+  forgetRoles(services, removed);
   services.log.info({ guildId: interaction.guildId, by: interaction.user.id, roleId: target.roleId, kind: target.kind, itemId: target.itemId }, 'bind removed');
   await services.serverLog.post(interaction.guildId, [`➖ ${userMention(interaction.user.id)} removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}.`]);
   await interaction.editReply(`Removed the bind of ${roleMention(target.roleId)} to ${describeBind(removed)}. Members keep the role unless another bind of it decides otherwise.`);
+}
+
+/** A group's roles are read afresh once its binds change: whoever binds a rank expects today's ranks. */
+function forgetRoles(services: Services, bind: Bind): void {
+  for (const groupId of boundGroups([bind])) services.roblox.groupRoles.forget(groupId);
 }
 
 /** The bind's role, if the invoker could give (or take) it by hand in Discord. */

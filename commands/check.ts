@@ -1,9 +1,10 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/commands';
+import { type Bind, groupOf } from '../src/bindings';
 import { bindsByServer } from '../src/database/binds';
 import { loadOutcomes, splitAnswers } from '../src/database/outcomes';
 import { INVENTORY_SCOPE } from '../src/roblox/oauth';
-import { bindLine, describePlanChanges, describeTallies, replyEmbed, roleMention, ruleTree, timestamp, userMention } from '../src/reports';
+import { bindLines, describePlanChanges, describeTallies, replyEmbed, roleMention, timestamp, userMention } from '../src/reports';
 import { planRoles, type RoleAccess } from '../src/roleplan';
 
 export const check: SlashCommand = {
@@ -45,16 +46,13 @@ export const check: SlashCommand = {
       return;
     }
     const stored = link ? ((await loadOutcomes(services.db, [link.robloxUserId])).get(link.robloxUserId) ?? new Map()) : new Map();
-    const { outcomes, tallies } = splitAnswers([...stored].map(([key, s]) => [key, s.outcome]));
+    const { outcomes, tallies, ranks } = splitAnswers([...stored].map(([key, s]) => [key, s.outcome]));
     const access = new Map<string, RoleAccess>(binds.map((b) => [b.roleId, server.roleAccess(b.roleId)]));
-    const plan = planRoles({ binds, linked: link !== null, outcomes, tallies, memberRoles: member.roles, roles: access });
+    const plan = planRoles({ binds, linked: link !== null, outcomes, tallies, ranks, memberRoles: member.roles, roles: access });
     if (link && tallies.size > 0) lines.push(`Collectibles: ${describeTallies(tallies)}.`);
     lines.push('', 'Binds:');
     for (const decision of plan.decisions) {
-      for (const { bind, outcome, evaluated } of decision.binds) {
-        lines.push(bindLine(bind, outcome, stored.get(`${bind.kind}:${bind.itemId}`)?.since));
-        if (evaluated) lines.push(...ruleTree(evaluated));
-      }
+      for (const answer of decision.binds) lines.push(...bindLines(answer, stored.get(storedKey(answer.bind))?.since));
     }
     lines.push('', `Next sync would: ${describePlanChanges(plan)}.`);
     const blocked = plan.decisions.filter((d) => d.blocked);
@@ -62,6 +60,9 @@ export const check: SlashCommand = {
     await interaction.editReply(replyEmbed(title, lines));
   },
 };
+
+/** Where a bind's answer is stored: a group bind's is its group's rank, shared by every range. */
+const storedKey = (bind: Bind) => (bind.kind === 'group' ? `group:${groupOf(bind).groupId}` : `${bind.kind}:${bind.itemId}`);
 
 function describeProof(method: string, grant: { status: string; scopes: string } | null): string {
   if (method !== 'oauth') return grant?.status === 'active' ? 'profile code; also signed in with Roblox (consent current).' : 'profile code in their Roblox About. Their inventory is read with the bot\'s API key, so it must be public.';

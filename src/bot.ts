@@ -91,6 +91,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     inventoryPerMinute: config.robloxInventoryRateLimit,
     usersPerMinute: config.robloxUsersRateLimit,
     usernamesPerMinute: config.robloxUsernamesRateLimit,
+    groupsPerMinute: config.robloxGroupsRateLimit,
     http: { clock, observe: (path, status) => metrics.robloxRequests.inc({ endpoint: robloxEndpoint(path), status }), ...options.robloxHttp },
     windowMs: options.robloxWindowMs,
     keyRetryBaseMs: options.robloxKeyRetryBaseMs,

@@ -3,7 +3,7 @@
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL } from './database/url';
-import { DEFAULT_USERNAMES_PER_MINUTE, DOCUMENTED_USERS_PER_MINUTE } from './roblox/api';
+import { DEFAULT_USERNAMES_PER_MINUTE, DOCUMENTED_GROUPS_PER_MINUTE, DOCUMENTED_USERS_PER_MINUTE } from './roblox/api';
 import { parseTokenKey } from './oauth/sealing';
 
 export interface Config {
@@ -17,6 +17,8 @@ export interface Config {
   robloxUsersRateLimit: number;
   /** Username-lookup requests per minute (undocumented by Roblox; each carries up to 100 names). */
   robloxUsernamesRateLimit: number;
+  /** Group membership reads per minute (Roblox documents 300 per key owner, apart from inventory). */
+  robloxGroupsRateLimit: number;
   discordApiBaseUrl: string;
   robloxApiBaseUrl: string;
   robloxUsersApiBaseUrl: string;
@@ -65,6 +67,7 @@ const schema = z
     ROBLOX_INVENTORY_RATE_LIMIT: perMinute(100),
     ROBLOX_USERS_RATE_LIMIT: perMinute(DOCUMENTED_USERS_PER_MINUTE),
     ROBLOX_USERNAMES_RATE_LIMIT: perMinute(DEFAULT_USERNAMES_PER_MINUTE),
+    ROBLOX_GROUPS_RATE_LIMIT: perMinute(DOCUMENTED_GROUPS_PER_MINUTE),
     DISCORD_API_BASE_URL: baseUrl('https://discord.com/api'),
     ROBLOX_API_BASE_URL: baseUrl('https://apis.roblox.com'),
     ROBLOX_USERS_API_BASE_URL: baseUrl('https://users.roblox.com'),
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       robloxInventoryRateLimit: e.ROBLOX_INVENTORY_RATE_LIMIT,
       robloxUsersRateLimit: e.ROBLOX_USERS_RATE_LIMIT,
       robloxUsernamesRateLimit: e.ROBLOX_USERNAMES_RATE_LIMIT,
+      robloxGroupsRateLimit: e.ROBLOX_GROUPS_RATE_LIMIT,
       discordApiBaseUrl: e.DISCORD_API_BASE_URL,
       robloxApiBaseUrl: e.ROBLOX_API_BASE_URL,
       robloxUsersApiBaseUrl: e.ROBLOX_USERS_API_BASE_URL,

@@ -1,14 +1,15 @@
-// Names for binds' items: asked of Roblox when a bind is added, and filled in later, in the
+// Names for binds' items and groups: asked of Roblox when a bind is added, and filled in later, in the
 // background, for binds added while Roblox could not be asked. Names are for people only: no sync
 // reads them or waits for them, and their lookups spend their own budgets (src/roblox/api.ts).
 
-import { type Bind, KIND_LABELS, NAMED_KINDS } from './bindings';
+import { type Bind, KIND_LABELS, NAMED_KINDS, namedId, storedBind } from './bindings';
 import { UserError } from './commands';
 import { nameItem, unnamedItems } from './database/binds';
 import type { Database } from './database/client';
 import type { Logger } from './log';
 import type { RobloxApi } from './roblox/api';
-import { lookupItemName, type NamedItemKind } from './roblox/items';
+import { lookupGroupName } from './roblox/groups';
+import { type ItemLookup, type LookupOptions, lookupItemName, type NamedItemKind } from './roblox/items';
 
 export interface ItemNames {
   /**
@@ -26,7 +27,17 @@ const FILL_INTERVAL_MS = 5 * 60_000;
 /** Lookups per round; the rest wait for the next one. */
 const MAX_PER_ROUND = 50;
 
-const isNamed = (kind: string): kind is NamedItemKind => NAMED_KINDS.has(kind as Bind['kind']);
+const isNamed = (kind: string): kind is NamedItemKind | 'group' => NAMED_KINDS.has(kind as Bind['kind']);
+
+/** A bind's name from Roblox: its item's, or its group's (a group bind's itemId is its rule, `group:35>=5`). */
+function lookupName(roblox: RobloxApi, item: { kind: NamedItemKind | 'group'; itemId: string }, options?: LookupOptions): Promise<ItemLookup> {
+  if (item.kind !== 'group') return lookupItemName(roblox, item.kind, item.itemId, options);
+  const bind = storedBind({ roleId: '', kind: item.kind, itemId: item.itemId, expression: null });
+  return bind ? lookupGroupName(roblox, namedId(bind), options) : Promise.resolve({ kind: 'missing', detail: 'not a group bind' });
+}
+
+/** "group 35", "badge 2124" */
+const describeId = (bind: Bind) => `${bind.kind === 'group' ? 'group' : KIND_LABELS[bind.kind]} with the id ${namedId(bind)}`;
 
 export function startItemNames(deps: { db: Database; roblox: RobloxApi; log: Logger }): ItemNames {
   const { db, roblox, log } = deps;
@@ -47,7 +58,7 @@ export function startItemNames(deps: { db: Database; roblox: RobloxApi; log: Log
         pending = true;
         break;
       }
-      const found = await lookupItemName(roblox, item.kind, item.itemId);
+      const found = await lookupName(roblox, item);
       if (stopped) return named;
       if (found.kind === 'named') {
         await nameItem(db, item, found.name);
@@ -82,9 +93,9 @@ export function startItemNames(deps: { db: Database; roblox: RobloxApi; log: Log
     },
     async forNewBind(bind) {
       if (!isNamed(bind.kind)) return { name: null };
-      const found = await lookupItemName(roblox, bind.kind, bind.itemId, { interactive: true });
+      const found = await lookupName(roblox, { kind: bind.kind, itemId: bind.itemId }, { interactive: true });
       if (found.kind === 'missing') {
-        throw new UserError(`Roblox says there is no ${KIND_LABELS[bind.kind]} with the id ${bind.itemId}. Check the id (it is the number in the item's Roblox page address). Nothing was saved.`);
+        throw new UserError(`Roblox says there is no ${describeId(bind)}. Check the id (it is the number in the ${bind.kind === 'group' ? 'group' : 'item'}'s Roblox page address). Nothing was saved.`);
       }
       if (found.kind === 'named') return { name: found.name };
       log.info({ kind: bind.kind, itemId: bind.itemId, detail: found.detail }, 'could not ask Roblox for an item\'s name; the bind is saved without it');

@@ -27,7 +27,7 @@ export function createMetrics(queueDepth: () => Promise<number>): Metrics {
     checks: new Counter({ name: 'gatepass_ownership_checks_total', help: 'Ownership answers per bound item, by outcome (owns, not_owned, unknown)', labelNames: ['outcome'], registers: [registry] }),
     robloxRequests: new Counter({
       name: 'gatepass_roblox_requests_total',
-      help: 'Roblox requests by endpoint and HTTP status (or "timeout" / "network"); status="429" counts rate limiting; endpoint="inventory_collectibles" counts the extra requests (pages included) that collectible binds cost',
+      help: 'Roblox requests by endpoint and HTTP status (or "timeout" / "network"); status="429" counts rate limiting; endpoint="inventory_collectibles" counts the extra requests (pages included) that collectible binds cost; "group_memberships" those of group ranks (pages included, 50 members a request), "group_roles" the cached role reads',
       labelNames: ['endpoint', 'status'],
       registers: [registry],
     }),
@@ -45,6 +45,10 @@ export function createMetrics(queueDepth: () => Promise<number>): Metrics {
 /** The endpoint label of a Roblox URL, without ids; collectible listings apart from id checks. */
 export function robloxEndpoint(url: URL): string {
   const path = url.pathname;
+  // Group reads, matched on the path's end like item names: memberships (the per-member cost) apart from roles and names.
+  if (/\/cloud\/v2\/groups\/[^/]+\/memberships$/.test(path)) return 'group_memberships';
+  if (/\/cloud\/v2\/groups\/\d+\/roles$/.test(path)) return 'group_roles';
+  if (/\/cloud\/v2\/groups\/\d+$/.test(path)) return 'group_name';
   if (path.endsWith('/inventory-items')) return url.searchParams.get('filter')?.includes('onlyCollectibles=') ? 'inventory_collectibles' : 'inventory';
   if (path.startsWith('/cloud/v2/users/')) return 'user';
   if (path.startsWith('/v1/usernames')) return 'usernames';

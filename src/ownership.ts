@@ -10,6 +10,8 @@ import { buildInventoryFilters, listOwnedItems, type MemberToken } from './roblo
 export type Outcome = { status: 'owns' } | { status: 'not_owned' } | { status: 'unknown'; reason: string };
 /** The member's collectibles of a set of asset types; `complete` false makes the count a lower bound. */
 export type Tally = { status: 'counted'; count: number; complete: boolean } | { status: 'unknown'; reason: string };
+/** The member's highest rank in a Roblox group: 0 when not a member. */
+export type Rank = { status: 'ranked'; rank: number } | { status: 'unknown'; reason: string };
 
 export const FAILURE_REASONS: Record<FailureKind, string> = {
   private: 'inventory is private (Roblox: Settings → Privacy → "Who can see my inventory?" → Everyone)',

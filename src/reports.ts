@@ -30,8 +30,10 @@ export function fitMessage(lines: string[], limit = MESSAGE_LIMIT): string {
   return kept.join('\n');
 }
 
-export function describeOutcome(bind: Bind, outcome: Outcome): string {
+export function describeOutcome(bind: Bind, outcome: Outcome, evaluated?: Evaluated): string {
   if (bind.kind === 'verified') return outcome.status === 'owns' ? 'linked' : 'not linked';
+  // A group bind is one atom: its answer is the rank seen ("rank 100", "not in the group") or why it is unknown.
+  if (bind.kind === 'group' && evaluated && 'detail' in evaluated) return outcome.status === 'unknown' ? `unknown: ${evaluated.detail}` : evaluated.detail;
   const rule = bind.kind === 'collectible' || bind.kind === 'rule';
   if (outcome.status === 'owns') return rule ? 'holds' : 'owns';
   if (outcome.status === 'not_owned') return rule ? 'does not hold' : 'does not own';
@@ -41,8 +43,13 @@ export function describeOutcome(bind: Bind, outcome: Outcome): string {
 const ICONS = { owns: '✅', not_owned: '❌', unknown: '❔' } as const;
 
 /** One bind and its answer: ✅ owns, ❌ does not, ❔ unknown with the reason. */
-export function bindLine(bind: Bind, outcome: Outcome, since?: Date): string {
-  return `${ICONS[outcome.status]} ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome)}${since ? ` (since ${timestamp(since)})` : ''}`;
+export function bindLine(bind: Bind, outcome: Outcome, since?: Date, evaluated?: Evaluated): string {
+  return `${ICONS[outcome.status]} ${roleMention(bind.roleId)} ← ${describeBind(bind)}: ${describeOutcome(bind, outcome, evaluated)}${since ? ` (since ${timestamp(since)})` : ''}`;
+}
+
+/** A bind's line, and under it its rule's tree for collectible and rule binds (a group bind's one atom is in its line). */
+export function bindLines({ bind, outcome, evaluated }: { bind: Bind; outcome: Outcome; evaluated?: Evaluated }, since?: Date): string[] {
+  return [bindLine(bind, outcome, since, evaluated), ...(evaluated && bind.kind !== 'group' ? ruleTree(evaluated) : [])];
 }
 
 const TRUTH_ICONS: Record<Truth, string> = { true: '✅', false: '❌', unknown: '❔' };
@@ -78,7 +85,7 @@ export function summarizeServer(result: ServerResult | undefined): string[] {
   if (result.removed.length > 0) lines.push(`Roles removed: ${result.removed.map(roleMention).join(', ')}`);
   if (result.added.length === 0 && result.removed.length === 0) lines.push('No role changes.');
   const decisions = result.plan?.decisions ?? [];
-  if (decisions.length > 0) lines.push('', 'Binds:', ...decisions.flatMap((d) => d.binds.flatMap((b) => [bindLine(b.bind, b.outcome), ...(b.evaluated ? ruleTree(b.evaluated) : [])])));
+  if (decisions.length > 0) lines.push('', 'Binds:', ...decisions.flatMap((d) => d.binds.flatMap((b) => bindLines(b))));
   if (result.problems.length > 0) lines.push('', 'Problems (a moderator can fix these):', ...result.problems.map((p) => `• ${p}`));
   return lines;
 }

@@ -2,7 +2,7 @@
 // Pure: binds, ownership outcomes and the member's current roles in; the plan out.
 
 import { type Bind, itemKey } from './bindings';
-import type { Outcome, Tally } from './ownership';
+import type { Outcome, Rank, Tally } from './ownership';
 import { type Evaluated, evaluate, type Facts, unknownReasons } from './rules/evaluate';
 
 /** Whether the bot can change a role, as seen in the server right now; `removeOnly`: it may take the role, not give it. */
@@ -17,6 +17,8 @@ export interface PlanInput {
   outcomes: ReadonlyMap<string, Outcome>;
   /** Collectible tallies by asset-types key; a set absent here counts as unknown. */
   tallies?: ReadonlyMap<string, Tally>;
+  /** The member's highest rank by group id; a group absent here counts as unknown. */
+  ranks?: ReadonlyMap<string, Rank>;
   memberRoles: ReadonlySet<string>;
   /** Access per bound role id; a role absent here no longer exists. */
   roles: ReadonlyMap<string, RoleAccess>;
@@ -31,7 +33,7 @@ export interface RoleDecision {
   change: 'add' | 'remove' | 'none';
   /** Set when a change is wanted but the bot cannot make it. */
   blocked?: string;
-  /** Each bind's answer; collectible and rule binds also carry how each part of the rule answered. */
+  /** Each bind's answer; collectible, rule and group binds also carry how each part of the rule answered. */
   binds: { bind: Bind; outcome: Outcome; evaluated?: Evaluated }[];
 }
 
@@ -72,15 +74,16 @@ function factsOf(input: PlanInput): Facts {
     linked: input.linked,
     item: (key) => input.outcomes.get(key) ?? NOT_CHECKED,
     collectibles: (key) => input.tallies?.get(key) ?? NOT_CHECKED,
+    group: (groupId) => input.ranks?.get(groupId) ?? NOT_CHECKED,
   };
 }
 
-/** One bind's answer: an item's outcome, or a collectible or rule bind's rule evaluated in three values. */
+/** One bind's answer: an item's outcome, or a collectible, rule or group bind's rule evaluated in three values. */
 function judge(bind: Bind, linked: boolean, facts: Facts): RoleDecision['binds'][number] {
   // Without a linked account there is no inventory to ask, and every bind is about one: none holds.
   if (!linked) return { bind, outcome: { status: 'not_owned' } };
   if (bind.kind === 'verified') return { bind, outcome: { status: 'owns' } };
-  if (bind.kind === 'collectible' || bind.kind === 'rule') {
+  if (bind.kind === 'collectible' || bind.kind === 'rule' || bind.kind === 'group') {
     const evaluated = evaluate(bind.rule, facts);
     const outcome: Outcome =
       evaluated.truth === 'true' ? { status: 'owns' } : evaluated.truth === 'false' ? { status: 'not_owned' } : { status: 'unknown', reason: unknownReasons(evaluated).join('; ') };

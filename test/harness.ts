@@ -43,6 +43,7 @@ export async function createWorld(): Promise<World> {
     robloxUsersRateLimit: 1000,
     // Lookups a few milliseconds apart, so tests that do not test the line are not held by it.
     robloxUsernamesRateLimit: 6000,
+    robloxGroupsRateLimit: 300,
     discordApiBaseUrl: `${discord.url}/api`,
     robloxApiBaseUrl: roblox.url,
     robloxUsersApiBaseUrl: roblox.url,
@@ -110,6 +111,11 @@ export async function bind(world: World, guildId: string, roleId: string, type: 
   const owner = world.discord.guilds.get(guildId)!.ownerId;
   const options = [opt.string('type', type), opt.role('role', roleId), ...(id === undefined ? [] : [opt.integer('id', id)])];
   return world.discord.answer(world.discord.sendCommand(guildId, owner, 'bind', [opt.sub('add', options)]));
+}
+
+/** One series' value in a Prometheus text exposition (/metrics); NaN when absent. */
+export function metricValue(text: string, series: string): number {
+  return Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? Number.NaN);
 }
 
 /** A new Discord user who is a member of the guild. */

@@ -3,28 +3,36 @@
 // thousands of rows through Prisma's row mapping, which cost 20 times as much.
 
 import type { Prisma } from '../generated/prisma/client';
-import type { Outcome, Tally } from '../ownership';
+import type { Outcome, Rank, Tally } from '../ownership';
 import { among, type Database } from './client';
 
-/** An item's outcome, or (kind "collectibles", keyed by asset types) a collectible tally. */
-export type Answer = Outcome | Tally;
+/** An item's outcome, (kind "collectibles", keyed by asset types) a collectible tally, or (kind "group", keyed by group id) a group rank. */
+export type Answer = Outcome | Tally | Rank;
 
 const TALLY_PREFIX = 'collectibles:';
+const RANK_PREFIX = 'group:';
 
-/** Outcomes and tallies as stored together: tallies under `collectibles:<asset types>`. */
-export function joinAnswers(outcomes: ReadonlyMap<string, Outcome>, tallies: ReadonlyMap<string, Tally>): Map<string, Answer> {
-  return new Map<string, Answer>([...outcomes, ...[...tallies].map(([key, tally]) => [TALLY_PREFIX + key, tally] as const)]);
+/** Outcomes, tallies and ranks as stored together: tallies under `collectibles:<asset types>`, ranks under `group:<group id>`. */
+export function joinAnswers(outcomes: ReadonlyMap<string, Outcome>, tallies: ReadonlyMap<string, Tally>, ranks: ReadonlyMap<string, Rank> = new Map()): Map<string, Answer> {
+  return new Map<string, Answer>([
+    ...outcomes,
+    ...[...tallies].map(([key, tally]) => [TALLY_PREFIX + key, tally] as const),
+    ...[...ranks].map(([groupId, rank]) => [RANK_PREFIX + groupId, rank] as const),
+  ]);
 }
 
-export function splitAnswers(answers: Iterable<[string, Answer]>): { outcomes: Map<string, Outcome>; tallies: Map<string, Tally> } {
+export function splitAnswers(answers: Iterable<[string, Answer]>): { outcomes: Map<string, Outcome>; tallies: Map<string, Tally>; ranks: Map<string, Rank> } {
   const outcomes = new Map<string, Outcome>();
   const tallies = new Map<string, Tally>();
+  const ranks = new Map<string, Rank>();
   for (const [key, answer] of answers) {
     if (key.startsWith(TALLY_PREFIX)) {
       if (answer.status === 'counted' || answer.status === 'unknown') tallies.set(key.slice(TALLY_PREFIX.length), answer);
-    } else if (answer.status !== 'counted') outcomes.set(key, answer);
+    } else if (key.startsWith(RANK_PREFIX)) {
+      if (answer.status === 'ranked' || answer.status === 'unknown') ranks.set(key.slice(RANK_PREFIX.length), answer);
+    } else if (answer.status !== 'counted' && answer.status !== 'ranked') outcomes.set(key, answer);
   }
-  return { outcomes, tallies };
+  return { outcomes, tallies, ranks };
 }
 
 export interface StoredOutcome {
@@ -54,11 +62,12 @@ export async function loadOutcomes(db: Database, robloxUserIds: readonly string[
 function answerOf(status: string, reason: string | null, count: number | null): Answer {
   if (status === 'owns' || status === 'not_owned') return { status };
   if ((status === 'counted' || status === 'at_least') && count !== null) return { status: 'counted', count, complete: status === 'counted' };
+  if (status === 'ranked' && count !== null) return { status: 'ranked', rank: count };
   return { status: 'unknown', reason: reason ?? 'unknown' };
 }
 
 const reasonOf = (a: Answer) => (a.status === 'unknown' ? a.reason : null);
-const countOf = (a: Answer) => (a.status === 'counted' ? a.count : null);
+const countOf = (a: Answer) => (a.status === 'counted' ? a.count : a.status === 'ranked' ? a.rank : null);
 const storedStatus = (a: Answer) => (a.status === 'counted' && !a.complete ? 'at_least' : a.status);
 const same = (a: Answer, b: Answer) => storedStatus(a) === storedStatus(b) && reasonOf(a) === reasonOf(b) && countOf(a) === countOf(b);
 

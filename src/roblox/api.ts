@@ -1,4 +1,5 @@
 import { RateBudget } from './budget';
+import { GroupRoles } from './groups';
 import { DEFAULT_HTTP_OPTIONS, type RobloxHttpOptions } from './http';
 import { KeyGuard } from './keyguard';
 import { createUsernameLookups, type UsernameLookups } from './usernames';
@@ -30,7 +31,18 @@ export interface RobloxApi {
     gamePassNames: RateBudget;
     badgeNames: RateBudget;
     assetNames: RateBudget;
+    /**
+     * Open Cloud group memberships and roles: 300/min per API-key owner each, apart from inventory
+     * ("Each endpoint has its own limit per API key owner"; roblox-api.md 10.1, from the
+     * x-roblox-rate-limits of Cloud_ListGroupMemberships and Cloud_ListGroupRoles in the spec).
+     */
+    groupMemberships: RateBudget;
+    groupRoles: RateBudget;
+    /** Get Group, for bind names: 150/min documented; names are wanted rarely, so kept as low as the others. */
+    groupNames: RateBudget;
   };
+  /** Each bound group's rank per role, cached; see groups.ts. */
+  groupRoles: GroupRoles;
   /** Username lookups, batched; see usernames.ts. */
   names: UsernameLookups;
 }
@@ -63,6 +75,8 @@ export interface RobloxApiOptions {
   inventoryPerMinute: number;
   usersPerMinute?: number;
   usernamesPerMinute?: number;
+  /** Group membership reads; the documented 300/min when unset. */
+  groupsPerMinute?: number;
   http?: Partial<RobloxHttpOptions>;
   /** Length of the rate window; one minute in production, shorter in tests and benchmarks. */
   windowMs?: number;
@@ -78,7 +92,7 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
   const windowMs = options.windowMs ?? 60_000;
   const usernamesPerMinute = options.usernamesPerMinute ?? DEFAULT_USERNAMES_PER_MINUTE;
   const usernames = new RateBudget(usernamesPerMinute, windowMs, http.clock);
-  return {
+  const api: Omit<RobloxApi, 'groupRoles'> = {
     apiBaseUrl: options.apiBaseUrl,
     usersBaseUrl: options.usersBaseUrl,
     badgesBaseUrl: options.badgesBaseUrl,
@@ -94,6 +108,9 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
       gamePassNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
       badgeNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
       assetNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
+      groupMemberships: new RateBudget(options.groupsPerMinute ?? DOCUMENTED_GROUPS_PER_MINUTE, windowMs, http.clock),
+      groupRoles: new RateBudget(DOCUMENTED_GROUPS_PER_MINUTE, windowMs, http.clock),
+      groupNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
     },
     names: createUsernameLookups({
       url: apiUrl(options.usersBaseUrl, '/v1/usernames/users'),
@@ -104,7 +121,11 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
       gatherMs: Math.min(GATHER_MS, windowMs / usernamesPerMinute),
     }),
   };
+  return { ...api, groupRoles: new GroupRoles(api, http.clock, windowMs) };
 }
+
+/** List Group Memberships and List Group Roles: 300/min per API-key owner each (see `budgets`). */
+export const DOCUMENTED_GROUPS_PER_MINUTE = 300;
 
 /** Per item-name endpoint: well under what a person browsing the catalogue sends. */
 export const ITEM_NAMES_PER_MINUTE = 30;

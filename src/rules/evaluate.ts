@@ -1,7 +1,7 @@
 // A rule's answer for one member, in three values: an atom the bot could not read is unknown, and
 // unknown decides nothing that a definite answer elsewhere does not (Kleene's logic). Pure.
 
-import type { Outcome, Tally } from '../ownership';
+import type { Outcome, Rank, Tally } from '../ownership';
 import { assetTypesKey } from '../roblox/assettypes';
 import type { Atom, Rule } from './syntax';
 
@@ -14,6 +14,8 @@ export interface Facts {
   item(key: string): Outcome;
   /** The member's collectibles of a set of asset types, by assetTypesKey. */
   collectibles(typesKey: string): Tally;
+  /** The member's highest rank in a group, by group id. */
+  group(groupId: string): Rank;
 }
 
 /** A rule with the answer of each of its parts, for /check's tree. */
@@ -66,6 +68,12 @@ function answerAtom(atom: Atom, facts: Facts): { truth: Truth; detail: string } 
       if (tally.count >= atom.atLeast) return { truth: 'true', detail: `has ${tally.complete ? '' : 'at least '}${tally.count}` };
       // A count stopped early (at what the binds needed then) says nothing about a higher threshold.
       return tally.complete ? { truth: 'false', detail: `has ${tally.count}` } : { truth: 'unknown', detail: `counted only up to ${tally.count}; the next check counts further` };
+    }
+    case 'group': {
+      const rank = facts.group(atom.groupId);
+      if (rank.status === 'unknown') return { truth: 'unknown', detail: rank.reason };
+      const detail = rank.rank === 0 ? 'not in the group' : `rank ${rank.rank}`;
+      return { truth: rank.rank >= atom.min && rank.rank <= atom.max ? 'true' : 'false', detail };
     }
   }
 }

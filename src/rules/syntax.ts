@@ -7,7 +7,7 @@
 //   unary   := "not" unary | "(" rule ")" | "atleast" "(" number ("," rule)+ ")" | atom
 //   atom    := see ATOMS below; each keyword reads the rest of its own atom
 //
-// Case-insensitive. A new atom (group ranks, say) is one entry in ATOMS, its variant in Atom, and
+// Case-insensitive. A new atom is one entry in ATOMS, its variant in Atom, and
 // its answer in evaluate.ts.
 
 import type { ItemKind } from '../bindings';
@@ -20,7 +20,9 @@ export type Atom =
   | { type: 'item'; kind: ItemKind; id: string }
   | { type: 'verified' }
   /** At least `atLeast` collectibles of these asset types (sorted; empty means any type). */
-  | { type: 'collectibles'; assetTypes: string[]; atLeast: number };
+  | { type: 'collectibles'; assetTypes: string[]; atLeast: number }
+  /** The member's highest rank in a Roblox group (0: not a member) is within min..max. */
+  | { type: 'group'; groupId: string; min: number; max: number };
 
 export type Rule = { op: 'atom'; atom: Atom } | { op: 'not'; of: Rule } | { op: 'and' | 'or'; of: Rule[] } | { op: 'atleast'; n: number; of: Rule[] };
 
@@ -29,6 +31,8 @@ export const MAX_RULE_LENGTH = 300;
 export const MAX_RULE_DEPTH = 8;
 /** A count above this would need a page per hundred collectibles for every member who comes close. */
 export const MAX_COLLECTIBLE_COUNT = 1_000;
+/** Roblox group ranks are 0 (not a member, the Guest role) to 255 (the owner): GroupRole.rank in the spec. */
+export const MAX_GROUP_RANK = 255;
 
 export const RULE_LIMITS = `at most ${MAX_RULE_LENGTH} characters and ${MAX_RULE_DEPTH} levels of nesting`;
 
@@ -46,14 +50,14 @@ export class RuleError extends Error {
 type Token = { kind: 'word' | 'number' | 'symbol' | 'end'; text: string; at: number };
 
 /** One token at the sticky position: spaces (skipped), a name, a number or a symbol. */
-const TOKEN = /\s+|(?<word>[A-Za-z_][A-Za-z_0-9]*)|(?<number>[0-9]+)|(?<symbol>>=|[(),:])/y;
+const TOKEN = /\s+|(?<word>[A-Za-z_][A-Za-z_0-9]*)|(?<number>[0-9]+)|(?<symbol>>=|<=|[(),:])/y;
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   for (let at = 0; at < source.length; at = TOKEN.lastIndex) {
     TOKEN.lastIndex = at;
     const match = TOKEN.exec(source);
-    if (!match) throw new RuleError(at + 1, 'a name, a number, or one of ( ) , : >=', describeChar(source[at]!));
+    if (!match) throw new RuleError(at + 1, 'a name, a number, or one of ( ) , : >= <=', describeChar(source[at]!));
     const { word, number, symbol } = match.groups!;
     if (word !== undefined) tokens.push({ kind: 'word', text: word.toLowerCase(), at });
     else if (number !== undefined) tokens.push({ kind: 'number', text: number, at });
@@ -203,6 +207,24 @@ function collectiblesAtom(p: Parser): Atom {
   return { type: 'collectibles', assetTypes: assetTypesKey(assetTypes) === '*' ? [] : assetTypesKey(assetTypes).split(','), atLeast };
 }
 
+/**
+ * The lowest rank when only a highest is given: 1 (any member), except that `<=0` can only mean
+ * "not in the group".
+ */
+export const defaultMinRank = (max: number) => Math.min(1, max);
+
+/** `group:<id>` (a member), `group:<id>>=<rank>`, `group:<id><=<rank>`, or both bounds. */
+function groupAtom(p: Parser): Atom {
+  p.expect(':', '`:` and the group id after `group`');
+  const groupId = String(p.number('a group id', 1, MAX_ITEM_ID));
+  const start = p.peek();
+  const min = p.accept('>=') ? p.number('a rank', 0, MAX_GROUP_RANK) : undefined;
+  const max = p.accept('<=') ? p.number('a rank', 0, MAX_GROUP_RANK) : MAX_GROUP_RANK;
+  const lowest = min ?? defaultMinRank(max);
+  if (lowest > max) throw new RuleError(start.at + 1, 'a lowest rank no higher than the highest', `${lowest} > ${max}`);
+  return { type: 'group', groupId, min: lowest, max };
+}
+
 /** Each atom's keyword and the reader of what follows it. */
 const ATOMS: Record<string, (p: Parser) => Atom> = {
   gamepass: itemAtom('gamepass'),
@@ -211,6 +233,7 @@ const ATOMS: Record<string, (p: Parser) => Atom> = {
   privateserver: itemAtom('privateserver'),
   verified: () => ({ type: 'verified' }),
   collectibles: collectiblesAtom,
+  group: groupAtom,
 };
 
 /** The normalised text of a rule: lower-case keywords, upper-case asset types, single spaces, only the parentheses needed. */
@@ -239,6 +262,8 @@ export function formatAtom(atom: Atom): string {
       return 'verified';
     case 'collectibles':
       return `collectibles${atom.assetTypes.length > 0 ? `(${atom.assetTypes.join(',')})` : ''}>=${atom.atLeast}`;
+    case 'group':
+      return `group:${atom.groupId}${atom.min === defaultMinRank(atom.max) ? '' : `>=${atom.min}`}${atom.max === MAX_GROUP_RANK ? '' : `<=${atom.max}`}`;
   }
 }
 

@@ -3,20 +3,21 @@
 // applied → recorded. Each step is its own module; this one batches members, holds the locks and
 // hands each step's result to the next.
 
-import { type Bind, boundCollectibles, boundItems } from '../bindings';
+import { type Bind, boundCollectibles, boundGroups, boundItems } from '../bindings';
 import type { Clock } from '../clock';
 import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
-import { currentLink } from '../database/links';
+import { currentLink, linksAmong } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
 import type { DiscordSide } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Grants } from '../oauth/grants';
 import { joinAnswers } from '../database/outcomes';
-import type { Outcome, Tally } from '../ownership';
+import type { Outcome, Rank, Tally } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { applyPlan } from './apply';
+import { type GroupReads, groupReads } from './groupread';
 import { readOwnership } from './ownershipread';
 import { planServer } from './plan';
 import { type KnownRoles, readBatchRoles, rolesInServers } from './presence';
@@ -97,6 +98,9 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
   // Each member is read only in the servers the index names that have binds.
   const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => bindsByGuild.has(g))]));
   const known: KnownRoles = options.readInBulk ? await readBatchRoles(deps, membersByServer(serversFor)) : new Map();
+  // Group ranks are read for fifty members at a time: the accounts of those whose servers bind groups.
+  const withGroups = ids.filter((id) => serversFor.get(id)?.some((g) => boundGroups(bindsByGuild.get(g) ?? []).size > 0));
+  const groups = groupReads(deps.roblox, [...(await timeDatabase(deps.stats, () => linksAmong(deps.db, withGroups))).values()], options.priority);
 
   const checked: Checked[] = [];
   let next = 0;
@@ -104,7 +108,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
     while (next < ids.length && !options.stopping?.()) {
       const id = ids[next++]!;
       const indexed = new Set(index.get(id) ?? []);
-      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, bindsByGuild, known, options.priority));
+      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, bindsByGuild, known, groups, options.priority));
       checked.push(done);
       options.onChecked?.(done.result);
     }
@@ -121,6 +125,7 @@ async function checkMember(
   indexed: ReadonlySet<string>,
   bindsByGuild: ReadonlyMap<string, Bind[]>,
   known: KnownRoles,
+  groups: GroupReads,
   priority: boolean | undefined,
 ): Promise<Checked> {
   // Inside the lock: an /unlink or a move of the account that happened while the batch waited is seen.
@@ -130,24 +135,32 @@ async function checkMember(
 
   let outcomes = new Map<string, Outcome>();
   let tallies = new Map<string, Tally>();
-  const items = link ? boundItems(present.flatMap((p) => p.binds)) : [];
-  // Collectibles are counted once for all of the member's servers, and only if a bind asks.
-  const collectibles = link ? boundCollectibles(present.flatMap((p) => p.binds)) : new Map<string, number>();
-  if (link && (items.length > 0 || collectibles.size > 0)) {
-    const report = await readOwnership(deps.roblox, deps.grants, discordUserId, link.robloxUserId, items, collectibles, priority);
-    outcomes = report.outcomes;
-    tallies = report.tallies;
+  let ranks = new Map<string, Rank>();
+  const binds = present.flatMap((p) => p.binds);
+  const items = link ? boundItems(binds) : [];
+  // Collectibles are counted once for all of the member's servers, and only if a bind asks; group
+  // ranks likewise, in the same check, from the batch's shared membership reads.
+  const collectibles = link ? boundCollectibles(binds) : new Map<string, number>();
+  const groupIds = link ? boundGroups(binds) : new Set<string>();
+  if (link && (items.length > 0 || collectibles.size > 0 || groupIds.size > 0)) {
+    const [report, groupReport] = await Promise.all([
+      items.length > 0 || collectibles.size > 0 ? readOwnership(deps.roblox, deps.grants, discordUserId, link.robloxUserId, items, collectibles, priority) : undefined,
+      groupIds.size > 0 ? groups.ranks(link.robloxUserId, groupIds) : undefined,
+    ]);
+    outcomes = report?.outcomes ?? outcomes;
+    tallies = report?.tallies ?? tallies;
+    ranks = groupReport?.ranks ?? ranks;
     // A rejected key is logged once by the key guard, not once per member.
-    for (const failure of report.failures.filter((f) => f.kind !== 'auth')) {
+    for (const failure of [...(report?.failures ?? []), ...(groupReport?.failures ?? [])].filter((f) => f.kind !== 'auth')) {
       deps.log.warn({ discordUserId, robloxUserId: link.robloxUserId, failure: failure.kind, detail: failure.detail }, 'ownership check incomplete; affected roles are left as they are');
     }
   }
-  result.unknown = [...outcomes.values(), ...tallies.values()].filter((o) => o.status === 'unknown').length;
+  result.unknown = [...outcomes.values(), ...tallies.values(), ...ranks.values()].filter((o) => o.status === 'unknown').length;
   for (const outcome of outcomes.values()) deps.metrics?.checks.inc({ outcome: outcome.status });
 
   for (const member of present) {
     const planning = performance.now();
-    const plan = planServer(member, link !== undefined, outcomes, tallies);
+    const plan = planServer(member, link !== undefined, { outcomes, tallies, ranks });
     if (deps.stats) deps.stats.planMs += performance.now() - planning;
     const stayed = await applyPlan(member.server, discordUserId, plan, link?.robloxUsername, member.result);
     if (!stayed) {
@@ -157,7 +170,7 @@ async function checkMember(
     deps.metrics?.roleWrites.inc({ action: 'add' }, member.result.added.length);
     deps.metrics?.roleWrites.inc({ action: 'remove' }, member.result.removed.length);
   }
-  return { result, outcomes: joinAnswers(outcomes, tallies) };
+  return { result, outcomes: joinAnswers(outcomes, tallies, ranks) };
 }
 
 /** The batch's members per server, as the index places them. */

@@ -37,7 +37,7 @@ describe('/bind', () => {
     expect(commands.check!.default_member_permissions).toBe(PERMISSIONS.MANAGE_ROLES.toString());
     expect(commands.sync!.default_member_permissions).toBe(PERMISSIONS.MANAGE_ROLES.toString());
     const add = (commands.bind!.options as { name: string; options: { name: string; choices?: { value: string }[]; min_value?: number }[] }[]).find((o) => o.name === 'add')!;
-    expect(add.options.find((o) => o.name === 'type')!.choices!.map((c) => c.value)).toEqual(['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule']);
+    expect(add.options.find((o) => o.name === 'type')!.choices!.map((c) => c.value)).toEqual(['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule', 'group']);
     expect(add.options.find((o) => o.name === 'id')!.min_value).toBe(1);
   });
 

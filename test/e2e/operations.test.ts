@@ -1,7 +1,7 @@
 // Running it like a product: the log channel, live /sync progress, /whois, /healthz and /metrics.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, ROBLOX_KEY, startTestBot, until, verifyByProfile, type World } from '../harness';
+import { bind, createWorld, destroyWorld, expectCleanRun, metricValue, newMember, opt, ROBLOX_KEY, startTestBot, until, verifyByProfile, type World } from '../harness';
 
 let world: World;
 let base = '';
@@ -172,7 +172,7 @@ describe('/healthz and /metrics', () => {
     const response = await fetch(`${base}/metrics`);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
-    const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? Number.NaN);
+    const value = (series: string) => metricValue(text, series);
     expect(value('gatepass_ownership_checks_total{outcome="owns"}')).toBeGreaterThanOrEqual(3);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory",status="200"}')).toBeGreaterThan(0);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory",status="401"}')).toBeGreaterThan(0); // the rejected key

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
 import type { FakeItem } from '../fakes/roblox';
-import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
+import { bind, createWorld, destroyWorld, expectCleanRun, metricValue, newMember, opt, startTestBot, verifyByProfile, type World } from '../harness';
 
 let world: World;
 let a: FakeGuild;
@@ -43,8 +43,8 @@ describe('/bind add for collectibles and rules', () => {
     const command = world.discord.globalCommands.find((c) => c.name === 'bind')!;
     const subs = command.options as { name: string; options: { name: string; required?: boolean; choices?: { value: string }[]; max_length?: number }[] }[];
     const add = subs.find((s) => s.name === 'add')!;
-    expect(add.options.map((o) => o.name)).toEqual(['type', 'role', 'id', 'count', 'asset-types', 'rule']);
-    expect(add.options[0]!.choices!.map((c) => c.value)).toEqual(['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule']);
+    expect(add.options.map((o) => o.name)).toEqual(['type', 'role', 'id', 'count', 'asset-types', 'rule', 'min-rank', 'max-rank']);
+    expect(add.options[0]!.choices!.map((c) => c.value)).toEqual(['gamepass', 'badge', 'asset', 'privateserver', 'verified', 'collectible', 'rule', 'group']);
     expect(add.options.find((o) => o.name === 'rule')!.max_length).toBe(300);
     const remove = subs.find((s) => s.name === 'remove')!;
     expect(remove.options.map((o) => [o.name, o.required ?? false])).toEqual([
@@ -54,6 +54,8 @@ describe('/bind add for collectibles and rules', () => {
       ['count', false],
       ['asset-types', false],
       ['rule', false],
+      ['min-rank', false],
+      ['max-rank', false],
       ['number', false],
     ]);
   });
@@ -173,7 +175,7 @@ describe('syncing collectible and rule binds', () => {
 
   test('/metrics counts the collectible requests apart', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? Number.NaN);
+    const value = (series: string) => metricValue(text, series);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory_collectibles",status="200"}')).toBe(world.roblox.requests.filter((r) => r.route === 'inventory' && r.query.filter?.startsWith('onlyCollectibles') && r.status === 200).length);
     expect(value('gatepass_roblox_requests_total{endpoint="inventory_collectibles",status="200"}')).toBeGreaterThan(0);
   });

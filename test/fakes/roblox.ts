@@ -3,7 +3,9 @@
 // bodies against the specs, and can inject the faults the docs list: 5xx, hangs, bad JSON, 429s
 // with and without retry-after, private inventories, rejected keys, and pagination quirks. Its
 // filters are the docs' grammar: id fields, and type fields with asset types and collectibles
-// (limiteds).
+// (limiteds). Groups (Open Cloud memberships, roles and group details, roblox-api.md 10.1): several
+// roles per member, `role` the highest and `roles[]` all of them, the `-` wildcard with at most 50
+// users, page sizes capped at 100 (memberships) and 20 (roles), 300/min per key owner per endpoint.
 //
 // One server plays every host: apis.roblox.com and users.roblox.com at its root, and the hosts
 // whose paths could be confused under their own prefix (`badgesUrl`, `economyUrl`), so a request
@@ -41,7 +43,26 @@ export interface FakeItem {
   collectible?: boolean;
 }
 
-export type RobloxRoute = 'inventory' | 'user' | 'usernames' | 'authorize' | 'token' | 'userinfo' | 'revoke' | ItemRoute;
+export type RobloxRoute = 'inventory' | 'user' | 'usernames' | 'authorize' | 'token' | 'userinfo' | 'revoke' | ItemRoute | GroupRoute;
+export type GroupRoute = 'groupMemberships' | 'groupRoles' | 'group';
+
+/** A Roblox group: its roles (a Guest role of rank 0 is always there) and each member's roles. */
+export interface FakeGroup {
+  id: string;
+  name: string;
+  /** Role id → rank; role ids are unique across Roblox. */
+  roles: Map<string, { name: string; rank: number }>;
+  /** User id → the role ids they hold (several at once is allowed). */
+  members: Map<string, string[]>;
+}
+
+const GROUP_ROUTES: { route: GroupRoute; path: RegExp }[] = [
+  { route: 'groupMemberships', path: /^\/cloud\/v2\/groups\/([^/]+)\/memberships$/ },
+  { route: 'groupRoles', path: /^\/cloud\/v2\/groups\/([^/]+)\/roles$/ },
+  { route: 'group', path: /^\/cloud\/v2\/groups\/([^/]+)$/ },
+];
+/** Users in one wildcard filter: "up to 50" (patterns page). */
+const MAX_FILTER_USERS = 50;
 export type ItemRoute = 'gamePassInfo' | 'badgeInfo' | 'assetInfo';
 /** Kinds that Roblox can name: a private server's name is its owner's and no anonymous endpoint gives it. */
 export type FakeNamedKind = Exclude<FakeItemKind, 'privateserver'>;
@@ -130,7 +151,10 @@ export class FakeRoblox {
    * non-2xx, likely 404, with a legacy {"errors":[…]} body), so tests can choose 400 as well.
    */
   missingItemStatus: 404 | 400 = 404;
-  /** Told the user id (inventory, user) or the item id (item details) of each request. */
+  readonly groups = new Map<string, FakeGroup>();
+  /** Per key owner and per group endpoint (Cloud_ListGroupMemberships, Cloud_ListGroupRoles: 300/min). */
+  groupRateLimit = 300;
+  /** Told the user id (inventory, user), the item id (item details) or the group id ("-" for the wildcard) of each request. */
   fault: ((route: RobloxRoute, id: string | undefined) => RobloxFault | undefined) | undefined;
   readonly oauth: FakeOAuth = {
     clients: new Map(),
@@ -158,6 +182,32 @@ export class FakeRoblox {
 
   addItem(kind: FakeNamedKind, id: string, name: string): void {
     this.catalog.set(`${kind}:${id}`, name);
+  }
+
+  /** A group with roles of these ranks (role ids derived from the group id), plus its Guest role (rank 0). */
+  addGroup(id: string, name: string, ranks: readonly number[] = [1, 255]): FakeGroup {
+    const roles = new Map([0, ...ranks.filter((r) => r !== 0)].map((rank) => [this.roleId(id, rank), { name: rank === 0 ? 'Guest' : `Rank ${rank}`, rank }]));
+    const group: FakeGroup = { id, name, roles, members: new Map() };
+    this.groups.set(id, group);
+    return group;
+  }
+
+  /** Role ids that differ from ranks, as on Roblox, yet are predictable in tests. */
+  roleId(groupId: string, rank: number): string {
+    return `${groupId}${String(rank).padStart(3, '0')}`;
+  }
+
+  /** Gives the user these ranks' roles in the group (none: leaves the group). */
+  setRanks(groupId: string, userId: string, ranks: readonly number[]): void {
+    const group = this.groups.get(groupId)!;
+    if (ranks.length === 0) group.members.delete(userId);
+    else group.members.set(userId, ranks.map((rank) => this.roleId(groupId, rank)));
+  }
+
+  /** The truth: the user's highest rank in the group, 0 when not a member. */
+  rankIn(groupId: string, userId: string): number {
+    const group = this.groups.get(groupId);
+    return Math.max(0, ...(group?.members.get(userId) ?? []).map((role) => group!.roles.get(role)?.rank ?? 0));
   }
 
   addUser(user: Partial<FakeRobloxUser> & { id: string; name: string }): FakeRobloxUser {
@@ -208,11 +258,14 @@ export class FakeRoblox {
     const item = req.method === 'GET' ? ITEM_ROUTES.map((r) => ({ ...r, match: r.host === host ? r.path.exec(url.pathname) : null })).find((r) => r.match) : undefined;
     if (prefixed && !item) return this.unrouted(req, url, res);
     const inventory = url.pathname.match(/^\/cloud\/v2\/users\/([^/]+)\/inventory-items$/);
+    const groupRoute = req.method === 'GET' && !prefixed ? GROUP_ROUTES.map((r) => ({ ...r, match: r.path.exec(url.pathname) })).find((r) => r.match) : undefined;
     const user = url.pathname.match(/^\/cloud\/v2\/users\/([^/]+)$/);
     const oauthRoutes: Record<string, RobloxRoute> = { 'GET /oauth/v1/authorize': 'authorize', 'POST /oauth/v1/token': 'token', 'GET /oauth/v1/userinfo': 'userinfo', 'POST /oauth/v1/token/revoke': 'revoke' };
     const route: RobloxRoute | undefined = item
       ? item.route
-      : req.method === 'GET' && inventory
+      : groupRoute
+        ? groupRoute.route
+        : req.method === 'GET' && inventory
         ? 'inventory'
         : req.method === 'GET' && user
           ? 'user'
@@ -229,6 +282,7 @@ export class FakeRoblox {
       userId,
       hadApiKey: typeof req.headers['x-api-key'] === 'string',
       ...(item ? { itemId: decodeURIComponent(item.match![1]!) } : {}),
+      ...(groupRoute ? { itemId: decodeURIComponent(groupRoute.match![1]!) } : {}),
     };
     this.requests.push(record);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -257,6 +311,12 @@ export class FakeRoblox {
     const owner = bearer ? `token:${bearer.token}` : this.apiKeys.get(String(req.headers['x-api-key'] ?? ''));
     if (!owner) return reply(401, { errors: [{ code: 0, message: 'Invalid API Key' }] });
     if (route === 'user') return this.getUser(userId!, reply);
+    if (groupRoute) {
+      // Each group endpoint has its own 300/min per key owner, apart from inventory (HTTP service page L217).
+      const limited = this.limit(`${owner}|${route}`, this.groupRateLimit);
+      if (limited.exceeded) return reply(429, { code: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).' }, limited.headers);
+      return this.groupRequest(groupRoute.route, record.itemId!, url.searchParams, (status, body) => reply(status, body, limited.headers));
+    }
 
     // Per key owner (100/min), and per OAuth token (20/min).
     const limited = this.limit(owner, bearer ? Math.max(1, Math.round(this.rateLimit.perWindow / 5)) : this.rateLimit.perWindow);
@@ -480,25 +540,10 @@ export class FakeRoblox {
     if (filter.needsScope && !consented) return reply(403, { code: 'PERMISSION_DENIED', message: 'Insufficient scope.' });
     if (!user.inventoryPublic && !consented) return reply(403, { code: 'PERMISSION_DENIED', message: 'The inventory is not visible.' });
 
-    const sizeParam = params.get('maxPageSize');
-    const requested = sizeParam === null ? 10 : Number(sizeParam);
-    if (!Number.isInteger(requested) || requested < 0) return invalid('Invalid page size.');
-    const pageSize = Math.min(requested === 0 ? 10 : requested, 100, this.pageSizeCap);
-    const context = createHash('sha256').update(`${userId}|${params.get('filter') ?? ''}|${sizeParam ?? ''}`).digest('hex').slice(0, 16);
-
-    let offset = 0;
-    const token = params.get('pageToken');
-    if (token) {
-      const decoded = decodeToken(token);
-      if (!decoded || decoded.context !== context) return invalid('Invalid page token: parameters changed during pagination.');
-      offset = decoded.offset;
-    }
     const items = user.items.filter((item) => filter.matches(item)).flatMap((item) => Array.from({ length: item.copies ?? 1 }, (_, copy) => inventoryItem(userId, item, copy)));
-    const page = items.slice(offset, offset + pageSize);
-    const end = offset + page.length;
-    let nextPageToken = '';
-    if (end < items.length || (this.trailingEmptyPage && page.length > 0 && end === items.length)) nextPageToken = encodeToken({ offset: end, context });
-    if (this.repeatToken && token && page.length > 0) nextPageToken = token;
+    const paged = this.paginate(params, userId, items, 100);
+    if (typeof paged === 'string') return invalid(paged);
+    const { page, nextPageToken } = paged;
     const body = { inventoryItems: page, nextPageToken };
     this.validate('ListInventoryItemsResponse', body);
     for (const item of page) {
@@ -507,6 +552,116 @@ export class FakeRoblox {
       if (filter.onlyCollectibles && !(item.assetDetails as { collectibleDetails?: unknown } | undefined)?.collectibleDetails) this.specErrors.push('onlyCollectibles listed a non-collectible');
     }
     reply(200, body);
+  }
+
+  /**
+   * One page of a listing: `maxPageSize` (default 10, "higher values are set to" `maxSize`), a page
+   * token bound to every other parameter (the docs: they "must match the call that provided the page
+   * token"), and the quirks a test turns on (`pageSizeCap`, `trailingEmptyPage`, `repeatToken`) for every listing.
+   */
+  private paginate<T>(params: URLSearchParams, scope: string, items: readonly T[], maxSize: number): { page: T[]; nextPageToken: string } | string {
+    const sizeParam = params.get('maxPageSize');
+    const requested = sizeParam === null ? 10 : Number(sizeParam);
+    if (!Number.isInteger(requested) || requested < 0) return 'Invalid page size.';
+    const pageSize = Math.min(requested === 0 ? 10 : requested, maxSize, this.pageSizeCap);
+    const context = createHash('sha256').update(`${scope}|${params.get('filter') ?? ''}|${sizeParam ?? ''}`).digest('hex').slice(0, 16);
+    let offset = 0;
+    const token = params.get('pageToken');
+    if (token) {
+      const decoded = decodeToken(token);
+      if (!decoded || decoded.context !== context) return 'Invalid page token: parameters changed during pagination.';
+      offset = decoded.offset;
+    }
+    const page = items.slice(offset, offset + pageSize);
+    const end = offset + page.length;
+    let nextPageToken = '';
+    if (end < items.length || (this.trailingEmptyPage && page.length > 0 && end === items.length)) nextPageToken = encodeToken({ offset: end, context });
+    if (this.repeatToken && token && page.length > 0) nextPageToken = token;
+    return { page, nextPageToken };
+  }
+
+  /**
+   * Open Cloud groups. Undocumented, and chosen here (roblox-api.md 10.1, open questions): an unknown
+   * group is 404 NOT_FOUND on every group endpoint; `-` without a `user in [...]` filter, or with
+   * more than 50 users, is 400 INVALID_ARGUMENT; memberships are listed by group id, then user id;
+   * membership ids are user ids ("a user ID can be used in place of a membership ID").
+   */
+  private groupRequest(route: GroupRoute, groupId: string, params: URLSearchParams, reply: (status: number, body: unknown) => void): void {
+    const invalid = (message: string) => reply(400, { code: 'INVALID_ARGUMENT', message });
+    const group = this.groups.get(groupId);
+    if (groupId !== '-' && !/^\d+$/.test(groupId)) return invalid('Invalid group ID in the request.');
+    if (!group && (groupId !== '-' || route !== 'groupMemberships')) return reply(404, { code: 'NOT_FOUND', message: 'Group not found.' });
+    if (route === 'group') return this.groupDetails(group!, reply);
+    if (route === 'groupRoles') {
+      const roles = [...group!.roles].sort((a, b) => a[1].rank - b[1].rank).map(([id, role]) => ({
+        path: `groups/${groupId}/roles/${id}`,
+        createTime: '2024-01-01T00:00:00Z',
+        updateTime: '2024-01-01T00:00:00Z',
+        id,
+        displayName: role.name,
+        description: '',
+        rank: role.rank,
+        // "memberCount is not returned for guest roles".
+        ...(role.rank === 0 ? {} : { memberCount: [...group!.members.values()].filter((held) => held.includes(id)).length }),
+      }));
+      const paged = this.paginate(params, groupId, roles, 20);
+      if (typeof paged === 'string') return invalid(paged);
+      const body = { groupRoles: paged.page, nextPageToken: paged.nextPageToken };
+      this.validateFull('ListGroupRolesResponse', body);
+      return reply(200, body);
+    }
+    const users = readUserFilter(params.get('filter'));
+    if (typeof users === 'string') return invalid(users);
+    if (groupId === '-' && (!users || users.multiple === false)) return invalid('Listing memberships across groups needs a filter of users: user in [...].');
+    if (users && users.ids.length > MAX_FILTER_USERS) return invalid(`At most ${MAX_FILTER_USERS} users may be filtered on.`);
+    const wanted = users ? new Set(users.ids) : undefined;
+    const memberships = (group ? [group] : [...this.groups.values()])
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .flatMap((g) =>
+        [...g.members]
+          .filter(([userId]) => !wanted || wanted.has(userId))
+          .sort((a, b) => Number(a[0]) - Number(b[0]))
+          .map(([userId, held]) => {
+            const sorted = [...held].sort((a, b) => (g.roles.get(b)?.rank ?? 0) - (g.roles.get(a)?.rank ?? 0));
+            return {
+              path: `groups/${g.id}/memberships/${userId}`,
+              createTime: '2024-01-01T00:00:00Z',
+              updateTime: '2024-01-01T00:00:00Z',
+              user: `users/${userId}`,
+              // "The member's highest-ranked role"; `roles` "always contains the complete set".
+              role: `groups/${g.id}/roles/${sorted[0]}`,
+              roles: sorted.map((role) => `groups/${g.id}/roles/${role}`),
+            };
+          }),
+      );
+    const paged = this.paginate(params, groupId, memberships, 100);
+    if (typeof paged === 'string') return invalid(paged);
+    const body = { groupMemberships: paged.page, nextPageToken: paged.nextPageToken };
+    this.validateFull('ListGroupMembershipsResponse', body);
+    reply(200, body);
+  }
+
+  private groupDetails(group: FakeGroup, reply: (status: number, body: unknown) => void): void {
+    const body = {
+      path: `groups/${group.id}`,
+      createTime: '2024-01-01T00:00:00Z',
+      updateTime: '2024-01-01T00:00:00Z',
+      id: group.id,
+      displayName: group.name,
+      description: '',
+      owner: 'users/1',
+      memberCount: group.members.size,
+      publicEntryAllowed: true,
+      locked: false,
+      verified: false,
+    };
+    this.validateFull('Group', body);
+    reply(200, body);
+  }
+
+  private validateFull(schema: string, body: unknown): void {
+    const problems = robloxSpec.full(schema, body);
+    if (problems.length > 0) this.specErrors.push(`${schema}: ${problems.join('; ')}`);
   }
 
   private getUser(userId: string, reply: (status: number, body: unknown) => void): void {
@@ -659,4 +814,24 @@ function decodeToken(token: string): { offset: number; context: string } | undef
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `user == 'users/1'` or `user in ['users/1', 'users/2']` (the patterns page's CEL subset); undefined
+ * without a filter, a message for anything else. Whether `==` works with `-` is an open question;
+ * this fake refuses it there, as the docs show only `in`.
+ */
+function readUserFilter(filter: string | null): { ids: string[]; multiple: boolean } | undefined | string {
+  if (filter === null || filter === '') return undefined;
+  const one = /^user == '(users\/\d+)'$/.exec(filter);
+  if (one) return { ids: [one[1]!.slice('users/'.length)], multiple: false };
+  const many = /^user in \[(.*)\]$/.exec(filter);
+  if (!many) return `Invalid filter: ${filter}`;
+  const ids: string[] = [];
+  for (const part of many[1]!.split(',')) {
+    const match = /^\s*'users\/(\d+)'\s*$/.exec(part);
+    if (!match) return `Invalid filter: ${filter}`;
+    ids.push(match[1]!);
+  }
+  return { ids, multiple: true };
 }

@@ -70,6 +70,8 @@ export const robloxSpec = {
   usernamesRequest: (value: unknown) => check(robloxAjv, 'roblox-legacy#/components/schemas/Roblox.Users.Api.MultiGetByUsernameRequest', value),
   /** GET badges.roblox.com/v1/badges/{badgeId} */
   badge: (value: unknown) => check(robloxAjv, 'roblox-full#/components/schemas/Roblox.Badges.Api.BadgeResponse', value),
+  /** Any schema of the complete spec by name (the Open Cloud groups' answers, for one). */
+  full: (name: string, value: unknown) => check(robloxAjv, `roblox-full#/components/schemas/${name}`, value),
   /** An operation of the complete spec, for its host and documented error answers. */
   operation: (path: string, method: string): Operation | undefined => fullRoblox.paths[path]?.[method],
 };

@@ -2,12 +2,12 @@
 // Roblox and Discord fail in every way the shared docs describe, in random bursts, members unlink,
 // their accounts move to others, they join and leave servers, sometimes while the bot is offline.
 // Every role write is judged, as it happens, against the truth of that moment: who is linked to
-// which account, and what that account owns.
+// which account, what that account owns, and its rank in the group.
 //
 // Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { collectibleBind, ruleBind } from '../../src/bindings';
+import { collectibleBind, groupBind, ruleBind } from '../../src/bindings';
 import type { FakeGuild, RoleWrite } from '../fakes/discord';
 import type { FakeItem, FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
 import { saveLink } from '../../src/database/links';
@@ -36,11 +36,16 @@ const DISCORD_FAULTS = ['429', '5xx', '50013', 'member-leaves', 'role-deleted'] 
 type RobloxFaultName = (typeof ROBLOX_FAULTS)[number];
 type DiscordFaultName = (typeof DISCORD_FAULTS)[number];
 
-/** A bind and, for collectible and rule binds, the truth it stands for, judged independently of the bot. */
+/** A bind and, for collectible, group and rule binds, the truth it stands for, judged independently of the bot. */
 type FaultBind =
   | { kind: FakeItemKind | 'verified'; id: string }
   | { kind: 'collectible'; count: number; assetTypes: string[] }
-  | { kind: 'rule'; text: string; truth: (owns: (kind: FakeItemKind, id: string) => boolean, collectibles: (types?: string[]) => number) => boolean };
+  | { kind: 'group'; groupId: string; min: number; max: number }
+  | { kind: 'rule'; text: string; truth: (owns: (kind: FakeItemKind, id: string) => boolean, collectibles: (types?: string[]) => number, rank: (groupId: string) => number) => boolean };
+
+/** The group of the group binds, and the ranks of its roles; members hold one or two of them at a time. */
+const GROUP = '8001';
+const RANKS = [1, 50, 200];
 
 interface BoundRole {
   guild: FakeGuild;
@@ -77,10 +82,12 @@ function entitled(guildId: string, discordId: string, roleId: string): boolean |
   if (!robloxId) return false; // unlinked: no account to own anything, not even "verified"
   const owns = (kind: FakeItemKind, id: string) => world.roblox.owns(robloxId, kind, id);
   const collectibles = (types: string[] = []) => world.roblox.collectibles(robloxId, types);
+  const rank = (groupId: string) => world.roblox.rankIn(groupId, robloxId);
   return role.binds.some((b) => {
     if (b.kind === 'verified') return true;
     if (b.kind === 'collectible') return collectibles(b.assetTypes) >= b.count;
-    if (b.kind === 'rule') return b.truth(owns, collectibles);
+    if (b.kind === 'group') return rank(b.groupId) >= b.min && rank(b.groupId) <= b.max;
+    if (b.kind === 'rule') return b.truth(owns, collectibles, rank);
     return owns(b.kind, b.id);
   });
 }
@@ -120,22 +127,31 @@ beforeAll(async () => {
       truth: (owns, collectibles) => (owns('gamepass', '1001') && !owns('badge', '2002')) || [owns('asset', '3003'), owns('gamepass', '1002'), collectibles() >= 3].filter(Boolean).length >= 2,
     },
   ]);
+  // Group ranks: the highest of a member's roles counts; "not in the group" is a bind too.
+  role(a, 'Officer', 7, [{ kind: 'group', groupId: GROUP, min: 50, max: 255 }]);
+  role(a, 'Outsider', 6, [{ kind: 'group', groupId: GROUP, min: 0, max: 0 }, { kind: 'gamepass', id: '1002' }]);
+  role(b, 'Ranked', 5, [
+    { kind: 'rule', text: 'group:8001>=200 or (badge:2002 and not group:8001)', truth: (owns, _c, rank) => rank(GROUP) >= 200 || (owns('badge', '2002') && rank(GROUP) === 0) },
+  ]);
   role(b, 'Hat', 4, [{ kind: 'asset', id: '3003' }]);
   role(b, 'VIP', 3, [{ kind: 'gamepass', id: '1001' }]);
   // Server B asks about no collectibles: a rule of items only.
   role(b, 'Either', 2, [{ kind: 'rule', text: 'NOT gamepass:1002 AND (badge:2002 OR asset:3003)', truth: (owns) => !owns('gamepass', '1002') && (owns('badge', '2002') || owns('asset', '3003')) }]);
+  roblox.addGroup(GROUP, 'Fault Guild', RANKS);
   for (let i = 0; i < MEMBERS; i++) {
     const discordId = discord.addUser(`member${i}`);
     const robloxId = String(70_000 + i);
     discord.addMember(a.id, discordId);
     if (i % 3 !== 0) discord.addMember(b.id, discordId);
     roblox.addUser({ id: robloxId, name: `Member${i}`, items: ITEMS.filter(() => chance(0.5)).map((item) => ({ ...item })) });
+    rerank(robloxId);
     members.push({ discordId, robloxId });
     accounts.push(robloxId);
   }
   // Two accounts nobody holds at first, for relinks.
   for (const robloxId of ['70100', '70101']) {
     roblox.addUser({ id: robloxId, name: `Spare${robloxId}`, items: ITEMS.filter(() => chance(0.5)) });
+    rerank(robloxId);
     accounts.push(robloxId);
   }
   await start();
@@ -145,13 +161,14 @@ beforeAll(async () => {
   }
   for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId!, robloxUsername: `Member${m.robloxId}` } });
   discord.onRoleWrite = judge;
-  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
+  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible, group and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
 }, 60_000);
 
 /** The row /bind add would write. */
 function bindRow(roleId: string, bind: FaultBind): { roleId: string; kind: string; itemId: string; expression: string | null } {
   if (bind.kind === 'collectible') return { roleId, kind: bind.kind, itemId: collectibleBind(roleId, bind.count, bind.assetTypes).itemId, expression: null };
   if (bind.kind === 'rule') return { roleId, kind: bind.kind, itemId: ruleBind(roleId, bind.text).itemId, expression: bind.text };
+  if (bind.kind === 'group') return { roleId, kind: bind.kind, itemId: groupBind(roleId, bind.groupId, bind.min, bind.max).itemId, expression: null };
   return { roleId, kind: bind.kind, itemId: bind.id, expression: null };
 }
 
@@ -314,8 +331,14 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   figures.cycles++;
 }
 
-/** Between cycles, somebody buys or loses something. */
+/** A member leaves the group, or holds one or two of its roles (the highest counts). */
+function rerank(robloxId: string): void {
+  world.roblox.setRanks(GROUP, robloxId, chance(0.3) ? [] : RANKS.filter(() => chance(0.4)).concat(pick(RANKS)));
+}
+
+/** Between cycles, somebody buys or loses something, or is promoted, demoted, joins or leaves the group. */
 function moveTheTruth(): void {
+  if (chance(0.15)) rerank(pick(accounts));
   if (!chance(0.4)) return;
   const account = pick(accounts);
   const item = pick(ITEMS);
@@ -367,7 +390,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
     await cycle(undefined, undefined, false);
     if (mismatches().length === 0) figures.convergedWithin = extra;
   }
-  const own429 = world.roblox.count('inventory', 429) + world.roblox.count('user', 429) - figures.injected429;
+  const own429 = (['inventory', 'user', 'groupMemberships', 'groupRoles'] as const).reduce((n, route) => n + world.roblox.count(route, 429), 0) - figures.injected429;
   figures.crashes = unhandled.length + world.logs.filter((l) => /"level":(50|60)/.test(l) && !l.includes('ROBLOX_API_KEY')).length;
 
   console.log(

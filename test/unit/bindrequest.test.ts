@@ -15,6 +15,19 @@ describe('readBindRequest', () => {
     expect(() => readBindRequest({ kind: 'collectible', roleId: 'r', assetTypes: 'HAT,INVENTORY_ITEM_ASSET_TYPE_UNSPECIFIED' })).toThrow(/`INVENTORY_ITEM_ASSET_TYPE_UNSPECIFIED` cannot be used: it is the enum's "no type" default/);
   });
 
+  test('a group bind: any member by default, `max-rank:0` alone is "not in the group", a reversed range refused', () => {
+    expect(readBindRequest({ kind: 'group', roleId: 'r', id: 35 })).toMatchObject({ kind: 'group', itemId: 'group:35', rule: { atom: { type: 'group', groupId: '35', min: 1, max: 255 } } });
+    expect(readBindRequest({ kind: 'group', roleId: 'r', id: 35, minRank: 200 })).toMatchObject({ itemId: 'group:35>=200' });
+    expect(readBindRequest({ kind: 'group', roleId: 'r', id: 35, maxRank: 0 })).toMatchObject({ itemId: 'group:35<=0', rule: { atom: { min: 0, max: 0 } } });
+    expect(readBindRequest({ kind: 'group', roleId: 'r', id: 35, maxRank: 100 })).toMatchObject({ itemId: 'group:35<=100', rule: { atom: { min: 1, max: 100 } } });
+    expect(readBindRequest({ kind: 'group', roleId: 'r', id: 35, minRank: 0, maxRank: 255 })).toMatchObject({ itemId: 'group:35>=0' });
+    expect(() => readBindRequest({ kind: 'group', roleId: 'r', id: 35, minRank: 10, maxRank: 5 })).toThrow('`min-rank` (10) is above `max-rank` (5): no member could ever have that role.');
+    expect(() => readBindRequest({ kind: 'group', roleId: 'r', id: 35, minRank: 256 })).toThrow('`min-rank` must be a whole number from 0 to 255.');
+    expect(() => readBindRequest({ kind: 'group', roleId: 'r' })).toThrow(/needs the `id` of the Roblox group/);
+    expect(() => readBindRequest({ kind: 'badge', roleId: 'r', id: 1, minRank: 5 })).toThrow('A badge bind takes no `min-rank`.');
+    expect(() => readBindRequest({ kind: 'group', roleId: 'r', id: 1, count: 5 })).toThrow('A group rank bind takes no `count`.');
+  });
+
   test('options that belong to another kind are refused by name', () => {
     expect(() => readBindRequest({ kind: 'rule', roleId: 'r', rule: 'verified', count: 2 })).toThrow('A rule bind takes no `count`.');
     expect(() => readBindRequest({ kind: 'badge', roleId: 'r', id: 1, assetTypes: 'HAT' })).toThrow('A badge bind takes no `asset-types`.');
@@ -27,6 +40,8 @@ describe('stored binds', () => {
     expect(storedBind({ roleId: 'r', kind: 'rule', itemId: 'badge:', expression: null })).toBeUndefined();
     expect(storedBind({ roleId: 'r', kind: 'collectible', itemId: 'badge:1', expression: null })).toBeUndefined();
     expect(storedBind({ roleId: 'r', kind: 'group', itemId: '1', expression: null })).toBeUndefined();
+    expect(storedBind({ roleId: 'r', kind: 'group', itemId: 'badge:1', expression: null })).toBeUndefined();
+    expect(storedBind({ roleId: 'r', kind: 'group', itemId: 'group:35>=5', expression: null, name: 'Guild' })).toMatchObject({ kind: 'group', name: 'Guild', rule: { atom: { groupId: '35', min: 5 } } });
   });
 });
 

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
         robloxInventoryRateLimit: 100,
         robloxUsersRateLimit: 1000,
         robloxUsernamesRateLimit: 12,
+        robloxGroupsRateLimit: 300,
         discordApiBaseUrl: 'https://discord.com/api',
         robloxApiBaseUrl: 'https://apis.roblox.com',
         robloxUsersApiBaseUrl: 'https://users.roblox.com',
@@ -29,9 +30,9 @@ describe('loadConfig', () => {
     });
   });
 
-  test('the users and usernames budgets can be set', () => {
-    const result = loadConfig({ ...valid, ROBLOX_USERS_RATE_LIMIT: '400', ROBLOX_USERNAMES_RATE_LIMIT: '6' });
-    expect(result.ok && [result.config.robloxUsersRateLimit, result.config.robloxUsernamesRateLimit]).toEqual([400, 6]);
+  test('the users, usernames and groups budgets can be set', () => {
+    const result = loadConfig({ ...valid, ROBLOX_USERS_RATE_LIMIT: '400', ROBLOX_USERNAMES_RATE_LIMIT: '6', ROBLOX_GROUPS_RATE_LIMIT: '150' });
+    expect(result.ok && [result.config.robloxUsersRateLimit, result.config.robloxUsernamesRateLimit, result.config.robloxGroupsRateLimit]).toEqual([400, 6, 150]);
   });
 
   test('empty values count as unset', () => {
@@ -60,6 +61,8 @@ describe('loadConfig', () => {
     [{ ...valid, ROBLOX_USERS_RATE_LIMIT: '0' }, /ROBLOX_USERS_RATE_LIMIT must be at least 1/],
     [{ ...valid, ROBLOX_USERNAMES_RATE_LIMIT: 'lots' }, /ROBLOX_USERNAMES_RATE_LIMIT must be a whole number/],
     [{ ...valid, ROBLOX_USERNAMES_RATE_LIMIT: '1e9' }, /ROBLOX_USERNAMES_RATE_LIMIT is implausibly large/],
+    [{ ...valid, ROBLOX_GROUPS_RATE_LIMIT: '0' }, /ROBLOX_GROUPS_RATE_LIMIT must be at least 1/],
+    [{ ...valid, ROBLOX_GROUPS_RATE_LIMIT: 'many' }, /ROBLOX_GROUPS_RATE_LIMIT must be a whole number/],
     [{ ...valid, DISCORD_API_BASE_URL: 'discord.com' }, /DISCORD_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_API_BASE_URL: 'ftp://x' }, /ROBLOX_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_BADGES_API_BASE_URL: 'badges.roblox.com' }, /ROBLOX_BADGES_API_BASE_URL must be an http\(s\) URL/],

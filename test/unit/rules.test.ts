@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { Outcome, Tally } from '../../src/ownership';
+import type { Outcome, Rank, Tally } from '../../src/ownership';
 import { combine, evaluate, type Facts, type Truth, unknownReasons } from '../../src/rules/evaluate';
 import { formatRule, MAX_RULE_DEPTH, MAX_RULE_LENGTH, parseRule, type Rule, RuleError } from '../../src/rules/syntax';
 
@@ -35,6 +35,19 @@ describe('parseRule', () => {
     expect(formatRule(parseRule('collectibles(DRESS_SKIRT_ACCESSORY)>=1'))).toBe('collectibles(DRESS_SKIRT_ACCESSORY)>=1');
   });
 
+  test('group ranks: a member, at least a rank, at most a rank, or both; the defaults are left out', () => {
+    expect(parseRule('Group:35>=100')).toEqual({ op: 'atom', atom: { type: 'group', groupId: '35', min: 100, max: 255 } });
+    expect(parseRule('group:35')).toEqual({ op: 'atom', atom: { type: 'group', groupId: '35', min: 1, max: 255 } });
+    // `<=0` alone is "not in the group"; another upper bound alone keeps "a member".
+    expect(parseRule('group:35<=0')).toEqual({ op: 'atom', atom: { type: 'group', groupId: '35', min: 0, max: 0 } });
+    expect(parseRule('group:35<=10')).toEqual({ op: 'atom', atom: { type: 'group', groupId: '35', min: 1, max: 10 } });
+    expect(parseRule('group:35 >= 5 <= 10')).toEqual({ op: 'atom', atom: { type: 'group', groupId: '35', min: 5, max: 10 } });
+    for (const [source, normalised] of [['group:35>=1', 'group:35'], ['group:35>=1<=255', 'group:35'], ['group:35>=0', 'group:35>=0'], ['group:35>=0<=0', 'group:35<=0'], ['group:35>=5<=10', 'group:35>=5<=10'], ['group:35 <= 10', 'group:35<=10']]) {
+      expect(formatRule(parseRule(source!)), source).toBe(normalised);
+      expect(parseRule(normalised!), source).toEqual(parseRule(source!));
+    }
+  });
+
   test('atleast(n, …)', () => {
     expect(formatRule(parseRule('ATLEAST(2, badge:1, badge:2, badge:3 or badge:4)'))).toBe('atleast(2, badge:1, badge:2, badge:3 or badge:4)');
   });
@@ -53,19 +66,25 @@ describe('parseRule', () => {
     ['gamepass:abc', 10, 'a gamepass id (a whole number from 1 to 9007199254740991)', '`abc`'],
     ['gamepass:0', 10, 'a gamepass id (a whole number from 1 to 9007199254740991)', '`0`'],
     ['gamepass:99999999999999999999', 10, 'a gamepass id (a whole number from 1 to 9007199254740991)', '`99999999999999999999`'],
-    ['gamepass:1 and', 15, "`not`, `(`, `atleast(` or an atom (gamepass, badge, asset, privateserver, verified, collectibles)", 'the end of the rule'],
+    ['gamepass:1 and', 15, "`not`, `(`, `atleast(` or an atom (gamepass, badge, asset, privateserver, verified, collectibles, group)", 'the end of the rule'],
     ['gamepass:1 badge:2', 12, '`and`, `or`, or the end of the rule', '`badge`'],
     ['(gamepass:1 or badge:2', 23, '`)`, `and` or `or`', 'the end of the rule'],
-    ['hat:5', 1, "`not`, `(`, `atleast(` or an atom (gamepass, badge, asset, privateserver, verified, collectibles)", '`hat`'],
-    ['gamepass:1 & badge:2', 12, 'a name, a number, or one of ( ) , : >=', '`&`'],
+    ['hat:5', 1, "`not`, `(`, `atleast(` or an atom (gamepass, badge, asset, privateserver, verified, collectibles, group)", '`hat`'],
+    ['gamepass:1 & badge:2', 12, 'a name, a number, or one of ( ) , : >= <=', '`&`'],
     ['collectibles(HAT,SOCKS)>=1', 18, 'an asset type such as HAT or FACE', "`SOCKS` (it is not one of Roblox's asset types (for example HAT, FACE, HAIR_ACCESSORY))"],
     ['collectibles(purchased_place)>=1', 14, 'an asset type such as HAT or FACE', "`PURCHASED_PLACE` (places are never collectibles, and Roblox allows that filter only with a member's own sign-in)"],
     ['collectibles>=0', 15, 'a count (a whole number from 1 to 1000)', '`0`'],
-    ['collectibles>1', 13, 'a name, a number, or one of ( ) , : >=', '`>`'],
+    ['collectibles>1', 13, 'a name, a number, or one of ( ) , : >= <=', '`>`'],
     ['collectibles 1', 14, '`>=` and a count after `collectibles`', '`1`'],
     ['atleast(3, badge:1, badge:2)', 1, '`atleast(n, …)` with n at most its 2 part(s)', 'n = 3'],
     ['atleast(1)', 10, '`,` and the parts of `atleast`', '`)`'],
     ['atleast 1, badge:2', 9, '`(` after `atleast`', '`1`'],
+    ['group', 6, '`:` and the group id after `group`', 'the end of the rule'],
+    ['group:0', 7, 'a group id (a whole number from 1 to 9007199254740991)', '`0`'],
+    ['group:35>=256', 11, 'a rank (a whole number from 0 to 255)', '`256`'],
+    ['group:35<=-1', 11, 'a name, a number, or one of ( ) , : >= <=', '`-`'],
+    ['group:35>=10<=5', 9, 'a lowest rank no higher than the highest', '10 > 5'],
+    ['group:35<=5>=1', 12, '`and`, `or`, or the end of the rule', '`>=`'],
   ])('refuses %j: at character %i, expected %s, found %s', (source, position, expected, found) => {
     let error: unknown;
     try {
@@ -158,10 +177,11 @@ describe('three-valued truth tables', () => {
 });
 
 describe('evaluate', () => {
-  const facts = (items: Record<string, Outcome>, tallies: Record<string, Tally> = {}, linked = true): Facts => ({
+  const facts = (items: Record<string, Outcome>, tallies: Record<string, Tally> = {}, linked = true, ranks: Record<string, Rank> = {}): Facts => ({
     linked,
     item: (key) => items[key] ?? { status: 'unknown', reason: 'not checked yet' },
     collectibles: (key) => tallies[key] ?? { status: 'unknown', reason: 'not counted' },
+    group: (groupId) => ranks[groupId] ?? { status: 'unknown', reason: 'group not read' },
   });
   const OWNS: Outcome = { status: 'owns' };
   const NOT: Outcome = { status: 'not_owned' };
@@ -217,5 +237,38 @@ describe('evaluate', () => {
     expect(truth('atleast(3, badge:1, badge:4, badge:3)', f)).toBe('false');
     expect(truth('atleast(1, badge:1, badge:4, badge:3)', f)).toBe('true');
     expect(truth('not (badge:1 or badge:3)', f)).toBe('false');
+  });
+
+  test('group atoms: the highest rank within the range is true, outside false, unread unknown, in every operator', () => {
+    const RANKED = (rank: number): Rank => ({ status: 'ranked', rank });
+    const f = facts({ 'badge:1': { status: 'owns' }, 'badge:2': { status: 'not_owned' } }, {}, true, { '10': RANKED(100), '11': RANKED(0), '12': { status: 'unknown', reason: 'Roblox rate limit reached; will retry' } });
+    // The rank's own truth table: member, thresholds, upper bounds, "not in the group".
+    const table: [string, Truth][] = [
+      ['group:10', 'true'],
+      ['group:10>=100', 'true'],
+      ['group:10>=101', 'false'],
+      ['group:10<=99', 'false'],
+      ['group:10>=50<=100', 'true'],
+      ['group:10<=0', 'false'],
+      ['group:11', 'false'],
+      ['group:11<=0', 'true'],
+      ['group:11>=0', 'true'],
+      ['group:12', 'unknown'],
+      ['group:12<=0', 'unknown'],
+      ['group:12>=0', 'unknown'],
+      ['group:13', 'unknown'], // a group nobody read
+      // Unknown ranks in the operators: decided only by a definite part.
+      ['not group:12', 'unknown'],
+      ['group:12 and badge:1', 'unknown'],
+      ['group:12 and badge:2', 'false'],
+      ['group:12 or badge:1', 'true'],
+      ['group:12 or badge:2', 'unknown'],
+      ['atleast(2, group:12, group:10, badge:2)', 'unknown'],
+      ['atleast(2, group:12, group:11, badge:2)', 'false'],
+      ['atleast(2, group:12, group:10, badge:1)', 'true'],
+    ];
+    for (const [rule, expected] of table) expect(truth(rule, f), rule).toBe(expected);
+    expect(unknownReasons(evaluate(parseRule('group:12 and group:13'), f))).toEqual(['Roblox rate limit reached; will retry', 'group not read']);
+    expect(evaluate(parseRule('group:10>=5 and not group:11'), f)).toMatchObject({ truth: 'true', parts: [{ detail: 'rank 100' }, { parts: [{ detail: 'not in the group' }] }] });
   });
 });
