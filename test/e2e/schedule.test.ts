@@ -63,7 +63,9 @@ test('a tick that arrives during a cycle starts the next one as soon as it ends'
 
 test('with the real cron: a tick that arrives mid-cycle is not dropped, the next cycle starts when this one ends', async () => {
   await world.bot!.stop();
-  await startTestBot(world, { syncCron: '*/4 * * * * *', robloxInventoryRateLimit: 4 }, { robloxWindowMs: 400 });
+  // Ticks 10 s apart: the held cycle's end and the next start must fall between two ticks even on a
+  // loaded machine (4 s apart, a cycle slowed by other test files sometimes outlasted the gap).
+  await startTestBot(world, { syncCron: '*/10 * * * * *', robloxInventoryRateLimit: 4 }, { robloxWindowMs: 400 });
   const db = world.bot!.db;
   // Each tick purges expired codes: an expired code gone means a tick has fired.
   const expiredCode = (id: string) => db.verification.create({ data: { id, discordUserId: id, robloxUserId: '1', robloxUsername: 'x', code: 'c', guildId: world.guild.id, expiresAt: new Date(0) } });
@@ -74,16 +76,16 @@ test('with the real cron: a tick that arrives mid-cycle is not dropped, the next
   try {
     const runs = () => db.syncRun.count({ where: { trigger: 'schedule' } });
     const before = await runs();
-    await until(async () => (await runs()) > before, 'a scheduled cycle to start', 10_000);
+    await until(async () => (await runs()) > before, 'a scheduled cycle to start', 25_000);
     await expiredCode('tick-a');
-    await until(() => ticked('tick-a'), 'a tick while the cycle is held', 10_000);
+    await until(() => ticked('tick-a'), 'a tick while the cycle is held', 25_000);
     await expiredCode('tick-b');
     release();
-    await until(async () => (await runs()) > before + 1, 'the next cycle', 10_000);
+    await until(async () => (await runs()) > before + 1, 'the next cycle', 25_000);
     // It began before any further tick: the tick that came mid-cycle started it.
     expect(await ticked('tick-b')).toBe(false);
   } finally {
     world.roblox.fault = undefined;
     release();
   }
-}, 60_000);
+}, 90_000);
