@@ -3,12 +3,13 @@
 // applied → recorded. Each step is its own module; this one batches members, holds the locks and
 // hands each step's result to the next.
 
-import { type Bind, boundCollectibles, boundItems } from '../bindings';
+import { boundCollectibles, boundItems } from '../bindings';
 import type { Clock } from '../clock';
 import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
 import { currentLink } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
+import { unverifiedRoles } from '../database/settings';
 import type { DiscordSide } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -19,7 +20,7 @@ import type { RobloxApi } from '../roblox/api';
 import { applyPlan } from './apply';
 import { readOwnership } from './ownershipread';
 import { planServer } from './plan';
-import { type KnownRoles, readBatchRoles, rolesInServers } from './presence';
+import { type KnownRoles, readBatchRoles, rolesInServers, type ServerRules } from './presence';
 import { type Checked, recordBatch } from './record';
 import type { MemberResult } from './results';
 import { type SyncStats, timeDatabase } from './stats';
@@ -92,10 +93,11 @@ type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
 async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
   const index = await timeDatabase(deps.stats, () => serversOf(deps.db, ids));
   const named = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])]]));
-  // Only the binds of the batch's own servers: the work follows the members, not the bot's size.
-  const bindsByGuild = await timeDatabase(deps.stats, () => bindsOfServers(deps.db, [...new Set([...named.values()].flat())]));
-  // Each member is read only in the servers the index names that have binds.
-  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => bindsByGuild.has(g))]));
+  // Only the binds and settings of the batch's own servers: the work follows the members, not the bot's size.
+  const guilds = [...new Set([...named.values()].flat())];
+  const rules: ServerRules = await timeDatabase(deps.stats, async () => ({ binds: await bindsOfServers(deps.db, guilds), unverified: await unverifiedRoles(deps.db, guilds) }));
+  // Each member is read only in the servers the index names that have binds or an unverified role.
+  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => rules.binds.has(g) || rules.unverified.has(g))]));
   const known: KnownRoles = options.readInBulk ? await readBatchRoles(deps, membersByServer(serversFor)) : new Map();
 
   const checked: Checked[] = [];
@@ -104,7 +106,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
     while (next < ids.length && !options.stopping?.()) {
       const id = ids[next++]!;
       const indexed = new Set(index.get(id) ?? []);
-      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, bindsByGuild, known, options.priority));
+      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, rules, known, options.priority));
       checked.push(done);
       options.onChecked?.(done.result);
     }
@@ -119,13 +121,13 @@ async function checkMember(
   discordUserId: string,
   guildIds: readonly string[],
   indexed: ReadonlySet<string>,
-  bindsByGuild: ReadonlyMap<string, Bind[]>,
+  rules: ServerRules,
   known: KnownRoles,
   priority: boolean | undefined,
 ): Promise<Checked> {
   // Inside the lock: an /unlink or a move of the account that happened while the batch waited is seen.
   const link = await timeDatabase(deps.stats, () => currentLink(deps.db, discordUserId));
-  const { present, servers } = await rolesInServers(deps, discordUserId, guildIds, bindsByGuild, known, indexed);
+  const { present, servers } = await rolesInServers(deps, discordUserId, guildIds, rules, known, indexed);
   const result: MemberResult = { discordUserId, robloxUserId: link?.robloxUserId, servers, unknown: 0 };
 
   let outcomes = new Map<string, Outcome>();

@@ -13,6 +13,8 @@ import type { ServerResult } from './results';
 export interface PresentIn {
   server: Server;
   binds: Bind[];
+  /** The server's unverified role, if it has one. */
+  unverifiedRoleId?: string;
   roles: Set<string>;
   result: ServerResult;
 }
@@ -27,12 +29,18 @@ interface PresenceDeps {
   clock: Clock;
 }
 
-/** Reads the member in each of `guildIds` (servers with binds); one read per server at most. */
+/** What the sync keeps right in each server: its binds and its unverified role. */
+export interface ServerRules {
+  binds: ReadonlyMap<string, Bind[]>;
+  unverified: ReadonlyMap<string, string>;
+}
+
+/** Reads the member in each of `guildIds` (servers with binds or an unverified role); one read per server at most. */
 export async function rolesInServers(
   deps: PresenceDeps,
   discordUserId: string,
   guildIds: readonly string[],
-  bindsByGuild: ReadonlyMap<string, Bind[]>,
+  rules: ServerRules,
   known: KnownRoles,
   indexed: ReadonlySet<string>,
 ): Promise<{ present: PresentIn[]; servers: ServerResult[] }> {
@@ -40,8 +48,9 @@ export async function rolesInServers(
   const servers: ServerResult[] = [];
   for (const guildId of guildIds) {
     const server = deps.discord.server(guildId);
-    const binds = bindsByGuild.get(guildId);
-    if (!server || !binds) continue;
+    const binds = rules.binds.get(guildId) ?? [];
+    const unverifiedRoleId = rules.unverified.get(guildId);
+    if (!server || (binds.length === 0 && !unverifiedRoleId)) continue;
     const result: ServerResult = { guildId, serverName: server.name, present: true, added: [], removed: [], problems: [] };
     servers.push(result);
     const bulk = known.get(guildId);
@@ -53,7 +62,7 @@ export async function rolesInServers(
       result.problems.push(`could not read the member: ${member.detail}`);
     } else {
       if (!indexed.has(guildId)) await markPresent(deps.db, guildId, [discordUserId], new Date(deps.clock.now()));
-      present.push({ server, binds, roles: member.roles, result });
+      present.push({ server, binds, unverifiedRoleId, roles: member.roles, result });
     }
   }
   return { present, servers };

@@ -2,6 +2,7 @@
 // caller (commands, run logs, records) reads.
 
 import type { RolePlan } from '../roleplan';
+import type { UnverifiedDecision } from '../unverifiedplan';
 
 export interface ServerResult {
   guildId: string;
@@ -9,6 +10,8 @@ export interface ServerResult {
   /** False when the member is not in this server. */
   present: boolean;
   plan?: RolePlan;
+  /** The unverified role's decision, in a server that has one. */
+  unverified?: UnverifiedDecision;
   added: string[];
   removed: string[];
   problems: string[];
