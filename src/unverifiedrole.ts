@@ -10,7 +10,7 @@ import { bindsOfServers } from './database/binds';
 import type { Database } from './database/client';
 import { linksAmong } from './database/links';
 import { membersOf } from './database/memberships';
-import { setUnverifiedRole, unverifiedRoles } from './database/settings';
+import { saveSettings } from './database/settings';
 import type { ServerLog } from './discord/serverlog';
 import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
@@ -70,7 +70,7 @@ export interface UnverifiedDeps {
 export async function chooseUnverifiedRole(deps: UnverifiedDeps, member: GuildMember, role: Role | undefined): Promise<{ ok: true; reply: string } | { ok: false; error: string }> {
   const guildId = member.guild.id;
   if (!role) {
-    await setUnverifiedRole(deps.db, guildId, null);
+    await saveSettings(deps.db, guildId, { unverifiedRoleId: null });
     await deps.serverLog.post(guildId, [`⚙️ ${userMention(member.id)} turned the unverified role off.`]);
     return { ok: true, reply: 'Unverified role turned off. Members who have it keep it; remove it by hand if it should go.' };
   }
@@ -83,16 +83,11 @@ export async function chooseUnverifiedRole(deps: UnverifiedDeps, member: GuildMe
   if ((await bindsOfServers(deps.db, [guildId])).get(guildId)?.some((b) => b.roleId === role.id)) {
     return { ok: false, error: `@${role.name} is bound (\`/bind list\`): a role is either earned through binds or the unverified role, not both. Nothing was changed.` };
   }
-  await setUnverifiedRole(deps.db, guildId, role.id);
+  await saveSettings(deps.db, guildId, { unverifiedRoleId: role.id });
   await deps.serverLog.post(guildId, [`⚙️ ${userMention(member.id)} set the unverified role to ${roleMention(role.id)}.`]);
   deps.unverifiedPass.start(guildId);
   return {
     ok: true,
     reply: `Members without a linked Roblox account get ${roleMention(role.id)}: those who join or unlink at once, those already here over the next minutes. Linking takes it away.`,
   };
-}
-
-/** The server's unverified role, for /settings show. */
-export async function unverifiedRoleOf(db: Database, guildId: string): Promise<string | undefined> {
-  return (await unverifiedRoles(db, [guildId])).get(guildId);
 }

@@ -1,5 +1,6 @@
 // Step 5 of a re-check: only the plan's differences are written, one role at a time, each with an
-// audit-log reason naming the bind (or the unverified-role setting) that decided it.
+// audit-log reason naming the bind (or the unverified-role setting) that decided it; then the
+// nickname, if it differs.
 
 import { describeBind } from '../bindings';
 import type { Server } from '../discord/servers';
@@ -28,7 +29,12 @@ export async function applyPlan(server: Server, userId: string, plan: RolePlan, 
     result.problems.push(write.problem);
     if (write.stop) return false;
   }
-  return true;
+  const nickname = result.nickname;
+  if (nickname?.change !== 'set') return true;
+  const write = await server.setNickname(userId, nickname.nickname, `gatepass: nickname from the linked Roblox account ${robloxName ?? ''}`.trim());
+  if (write.ok) result.renamed = nickname.nickname;
+  else result.problems.push(write.problem);
+  return !(!write.ok && write.stop);
 }
 
 /** The audit-log line for one role change: who, and which bind decided it. Discord caps it at 512. */

@@ -9,7 +9,7 @@ import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
 import { currentLink } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
-import { unverifiedRoles } from '../database/settings';
+import { syncSettings } from '../database/settings';
 import type { DiscordSide } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -19,7 +19,7 @@ import type { Outcome, Tally } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { applyPlan } from './apply';
 import { readOwnership } from './ownershipread';
-import { planServer } from './plan';
+import { planServer, planServerNickname } from './plan';
 import { type KnownRoles, readBatchRoles, rolesInServers, type ServerRules } from './presence';
 import { type Checked, recordBatch } from './record';
 import type { MemberResult } from './results';
@@ -95,9 +95,9 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
   const named = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])]]));
   // Only the binds and settings of the batch's own servers: the work follows the members, not the bot's size.
   const guilds = [...new Set([...named.values()].flat())];
-  const rules: ServerRules = await timeDatabase(deps.stats, async () => ({ binds: await bindsOfServers(deps.db, guilds), unverified: await unverifiedRoles(deps.db, guilds) }));
-  // Each member is read only in the servers the index names that have binds or an unverified role.
-  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => rules.binds.has(g) || rules.unverified.has(g))]));
+  const rules: ServerRules = await timeDatabase(deps.stats, async () => ({ binds: await bindsOfServers(deps.db, guilds), ...(await syncSettings(deps.db, guilds)) }));
+  // Each member is read only in the servers the index names that have binds, an unverified role or nicknames.
+  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => rules.binds.has(g) || rules.unverified.has(g) || rules.nicknames.has(g))]));
   const known: KnownRoles = options.readInBulk ? await readBatchRoles(deps, membersByServer(serversFor)) : new Map();
 
   const checked: Checked[] = [];
@@ -150,6 +150,7 @@ async function checkMember(
   for (const member of present) {
     const planning = performance.now();
     const plan = planServer(member, link !== undefined, outcomes, tallies);
+    planServerNickname(member, discordUserId, link);
     if (deps.stats) deps.stats.planMs += performance.now() - planning;
     const stayed = await applyPlan(member.server, discordUserId, plan, link?.robloxUsername, member.result);
     if (!stayed) {

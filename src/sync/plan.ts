@@ -1,7 +1,9 @@
 // Step 4 of a re-check: the role plan for the member in one server, from its binds, the ownership
 // outcomes, collectible tallies and the roles the member holds there, and the unverified role's
-// decision from the link; what the bot cannot change becomes a problem.
+// decision from the link, and the nickname's; what the bot cannot change becomes a problem.
 
+import type { LinkedAccount } from '../database/links';
+import { type NicknameDecision, parseTemplate, planNickname } from '../nickname';
 import type { Outcome, Tally } from '../ownership';
 import { planRoles, type RoleAccess, type RolePlan } from '../roleplan';
 import { planUnverified, type UnverifiedDecision } from '../unverifiedplan';
@@ -21,4 +23,28 @@ export function planServer({ server, binds, unverifiedRoleId, roles, result }: P
     if (unverified.blocked) result.problems.push(`cannot ${unverified.change} the unverified role @${server.roleName(unverifiedRoleId)}: ${unverified.blocked}`);
   }
   return plan;
+}
+
+/** The nickname decision in a server with a nickname template; undefined elsewhere. */
+export function planServerNickname({ server, nickname, state, result }: PresentIn, discordUserId: string, link: LinkedAccount | undefined): NicknameDecision | undefined {
+  if (!nickname) return undefined;
+  const parsed = parseTemplate(nickname.template);
+  if (!parsed.ok) {
+    result.problems.push(`the nickname template cannot be used: ${parsed.error}`);
+    return undefined;
+  }
+  const facts = link && {
+    robloxName: link.robloxUsername,
+    displayName: link.robloxDisplayName ?? link.robloxUsername,
+    robloxId: link.robloxUserId,
+    discordName: state.discordName,
+    // No group-rank data reaches the sync in this version: {group-rank:<id>} renders as nothing.
+    groupRank: () => undefined,
+  };
+  const refusal = state.aboveBot ? undefined : server.nicknameRefusal(discordUserId);
+  const bypass = nickname.bypassRoleId !== undefined && state.roles.has(nickname.bypassRoleId);
+  const decision = planNickname({ parts: parsed.parts, facts, current: state.nick, untouchable: state.aboveBot ?? refusal, bypass });
+  result.nickname = decision;
+  if (refusal && decision.change === 'none' && decision.reason === refusal) result.problems.push(`cannot set the nickname: ${refusal}`);
+  return decision;
 }
