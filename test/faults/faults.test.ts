@@ -2,7 +2,7 @@
 // Roblox and Discord fail in every way the shared docs describe, in random bursts, members unlink,
 // their accounts move to others, they join and leave servers, sometimes while the bot is offline.
 // Every role write is judged, as it happens, against the truth of that moment: who is linked to
-// which account, and what that account owns.
+// which account, and what that account owns (the first server's unverified role: who has no link).
 //
 // Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
 
@@ -65,12 +65,16 @@ const ITEMS: FakeItem[] = [
   { kind: 'asset', id: '4003', assetType: 'GEAR', collectible: true },
   { kind: 'asset', id: '4004', assetType: 'HAT', collectible: true, copies: 2 },
 ];
-const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1 };
+const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1, unverifiedWrites: 0 };
 const violations: string[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
+/** The first server's unverified role: held exactly by its members with no link. */
+const unverified = { guildId: '', roleId: '' };
+
 function entitled(guildId: string, discordId: string, roleId: string): boolean | undefined {
+  if (guildId === unverified.guildId && roleId === unverified.roleId) return !members.find((m) => m.discordId === discordId)!.robloxId;
   const role = bound.find((r) => r.guild.id === guildId && r.roleId === roleId);
   if (!role) return undefined; // a scratch role, deleted on purpose: no truth to judge by
   const { robloxId } = members.find((m) => m.discordId === discordId)!;
@@ -87,6 +91,7 @@ function entitled(guildId: string, discordId: string, roleId: string): boolean |
 
 function judge(write: RoleWrite): void {
   figures.writes++;
+  if (write.roleId === unverified.roleId) figures.unverifiedWrites++;
   const truth = entitled(write.guildId, write.userId, write.roleId);
   if (truth === undefined) return;
   if (write.method === 'DELETE' && truth) {
@@ -120,6 +125,7 @@ beforeAll(async () => {
       truth: (owns, collectibles) => (owns('gamepass', '1001') && !owns('badge', '2002')) || [owns('asset', '3003'), owns('gamepass', '1002'), collectibles() >= 3].filter(Boolean).length >= 2,
     },
   ]);
+  Object.assign(unverified, { guildId: a.id, roleId: discord.addRole(a.id, 'Unverified', { position: 6 }) });
   role(b, 'Hat', 4, [{ kind: 'asset', id: '3003' }]);
   role(b, 'VIP', 3, [{ kind: 'gamepass', id: '1001' }]);
   // Server B asks about no collectibles: a rule of items only.
@@ -144,6 +150,7 @@ beforeAll(async () => {
     for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, createdBy: r.guild.ownerId, ...bindRow(r.roleId, bind) } });
   }
   for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId!, robloxUsername: `Member${m.robloxId}` } });
+  await db.serverSettings.create({ data: { guildId: a.id, unverifiedRoleId: unverified.roleId } });
   discord.onRoleWrite = judge;
   console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
 }, 60_000);
@@ -325,7 +332,7 @@ function moveTheTruth(): void {
 
 function mismatches(): string[] {
   const wrong: string[] = [];
-  for (const role of bound) {
+  for (const role of [...bound, { guild: world.guild, roleId: unverified.roleId }]) {
     for (const m of members) {
       if (!role.guild.members.has(m.discordId)) continue;
       const has = world.discord.memberRoles(role.guild.id, m.discordId).includes(role.roleId);
@@ -376,7 +383,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
       `  sync cycles:               ${figures.cycles} (${figures.faultyCycles} with faults injected, ${figures.restarts} bot restarts mid-run, ${figures.offline} offline spells with members moving)`,
       `  links:                     ${figures.unlinks} unlinks, ${figures.moves} accounts moved, ${figures.relinks} relinks`,
       `  server membership:         ${figures.joins} joins, ${figures.leaves} leaves (besides the injected leave-and-rejoin)`,
-      `  role writes judged:        ${figures.writes}`,
+      `  role writes judged:        ${figures.writes} (${figures.unverifiedWrites} of the unverified role)`,
       `  wrong removals:            ${figures.wrongRemovals}`,
       `  wrong grants:              ${figures.wrongGrants}`,
       `  crashes / unhandled:       ${figures.crashes}`,
@@ -395,7 +402,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   expect(mismatches()).toEqual([]);
   expect(figures.convergedWithin).toBeGreaterThan(0);
   expect(figures.lostLinks + figures.lostBinds).toBe(0);
-  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline).toBeGreaterThan(0);
+  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline * figures.unverifiedWrites).toBeGreaterThan(0);
   expect(figures.cycles).toBeGreaterThanOrEqual(Math.min(CYCLES, 200));
   expect(world.discord.specErrors).toEqual([]);
   expect(world.roblox.specErrors).toEqual([]);
