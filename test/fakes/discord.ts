@@ -159,6 +159,8 @@ export class FakeDiscord {
   interim: (text: string) => boolean = () => false;
   /** Called as each role write takes effect, so tests can judge it against the truth of that moment. */
   onRoleWrite: ((write: RoleWrite) => void) | undefined;
+  /** Told of each nickname Discord accepted, as it is written. */
+  onNickWrite: ((write: NickWrite) => void) | undefined;
   url = '';
   private readonly sockets = new Set<{ ws: WebSocket; intents: number; seq: number }>();
   private readonly buckets = new Map<string, { start: number; used: number }>();
@@ -696,6 +698,7 @@ export class FakeDiscord {
     member.nick = body.nick || null;
     if (changed) this.dispatchAll('GUILD_MEMBER_UPDATE', { ...this.memberJson(guild, userId), guild_id: guild.id }, INTENT_GUILD_MEMBERS);
     done(200, this.memberJson(guild, userId));
+    this.onNickWrite?.(write);
   }
 
   private roleWrite(method: 'PUT' | 'DELETE', guild: FakeGuild, userId: string, roleId: string, req: IncomingMessage, reply: (status: number, body?: unknown, headers?: Record<string, string>) => void): void {

@@ -2,13 +2,14 @@
 // Roblox and Discord fail in every way the shared docs describe, in random bursts, members unlink,
 // their accounts move to others, they join and leave servers, sometimes while the bot is offline.
 // Every role write is judged, as it happens, against the truth of that moment: who is linked to
-// which account, and what that account owns (the first server's unverified role: who has no link).
+// which account, and what that account owns (the first server's unverified role: who has no link;
+// its nicknames: the name of the account linked at that moment).
 //
 // Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { collectibleBind, ruleBind } from '../../src/bindings';
-import type { FakeGuild, RoleWrite } from '../fakes/discord';
+import type { FakeGuild, NickWrite, RoleWrite } from '../fakes/discord';
 import type { FakeItem, FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
 import { saveLink } from '../../src/database/links';
 import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, until, type World } from '../harness';
@@ -65,7 +66,7 @@ const ITEMS: FakeItem[] = [
   { kind: 'asset', id: '4003', assetType: 'GEAR', collectible: true },
   { kind: 'asset', id: '4004', assetType: 'HAT', collectible: true, copies: 2 },
 ];
-const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1, unverifiedWrites: 0 };
+const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1, unverifiedWrites: 0, nickWrites: 0, wrongNicks: 0 };
 const violations: string[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -102,6 +103,15 @@ function judge(write: RoleWrite): void {
     figures.wrongGrants++;
     violations.push(`wrong grant: role ${write.roleId} to ${write.userId} (${write.reason})`);
   }
+}
+
+/** The first server's nicknames are `{roblox-name}`: a nickname written must name the account linked at that moment. */
+function judgeNick(write: NickWrite): void {
+  figures.nickWrites++;
+  const { robloxId } = members.find((m) => m.discordId === write.userId)!;
+  if (write.guildId === world.guild.id && robloxId && write.nick === `Member${robloxId}`) return;
+  figures.wrongNicks++;
+  violations.push(`wrong nickname: ${write.nick} for ${write.userId}, linked to ${robloxId ?? 'nothing'}`);
 }
 
 beforeAll(async () => {
@@ -150,8 +160,9 @@ beforeAll(async () => {
     for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, createdBy: r.guild.ownerId, ...bindRow(r.roleId, bind) } });
   }
   for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId!, robloxUsername: `Member${m.robloxId}` } });
-  await db.serverSettings.create({ data: { guildId: a.id, unverifiedRoleId: unverified.roleId } });
+  await db.serverSettings.create({ data: { guildId: a.id, unverifiedRoleId: unverified.roleId, nicknameTemplate: '{roblox-name}' } });
   discord.onRoleWrite = judge;
+  discord.onNickWrite = judgeNick;
   console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
 }, 60_000);
 
@@ -266,11 +277,12 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
     await world.bot!.db.bind.create({ data: { guildId: guild.id, roleId: scratch.roleId, kind: 'gamepass', itemId: '1001', createdBy: guild.ownerId } });
   }
   const refusedRole = pick(bound).roleId;
-  discord.fault = (_method, template, params) => {
-    if (!template.endsWith('/roles/{role_id}') || !chance(0.5)) return undefined;
+  discord.fault = (method, template, params) => {
+    const nickname = method === 'PATCH' && template === '/guilds/{guild_id}/members/{user_id}';
+    if ((!template.endsWith('/roles/{role_id}') && !nickname) || !chance(0.5)) return undefined;
     if (discordFault === '429') return { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.05, global: false, code: 0 }, headers: { 'retry-after': '0.05', 'x-ratelimit-scope': 'user', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.05' } };
     if (discordFault === '5xx') return { status: pick([500, 502, 503]), body: { message: 'Server Error', code: 0 } };
-    if (discordFault === '50013' && params.role_id === refusedRole) return { status: 403, body: { code: 50013, message: 'Missing Permissions' } };
+    if (discordFault === '50013' && (nickname || params.role_id === refusedRole)) return { status: 403, body: { code: 50013, message: 'Missing Permissions' } };
     return undefined;
   };
 
@@ -339,6 +351,10 @@ function mismatches(): string[] {
       if (has !== entitled(role.guild.id, m.discordId, role.roleId)) wrong.push(`${m.discordId} ${has ? 'has' : 'lacks'} ${role.roleId}`);
     }
   }
+  for (const m of members) {
+    const nick = world.discord.nickOf(world.guild.id, m.discordId);
+    if (m.robloxId && nick !== `Member${m.robloxId}`) wrong.push(`${m.discordId} is nicknamed ${nick}, not Member${m.robloxId}`);
+  }
   return wrong;
 }
 
@@ -384,6 +400,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
       `  links:                     ${figures.unlinks} unlinks, ${figures.moves} accounts moved, ${figures.relinks} relinks`,
       `  server membership:         ${figures.joins} joins, ${figures.leaves} leaves (besides the injected leave-and-rejoin)`,
       `  role writes judged:        ${figures.writes} (${figures.unverifiedWrites} of the unverified role)`,
+      `  nickname writes judged:    ${figures.nickWrites} (${figures.wrongNicks} wrong)`,
       `  wrong removals:            ${figures.wrongRemovals}`,
       `  wrong grants:              ${figures.wrongGrants}`,
       `  crashes / unhandled:       ${figures.crashes}`,
@@ -402,7 +419,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   expect(mismatches()).toEqual([]);
   expect(figures.convergedWithin).toBeGreaterThan(0);
   expect(figures.lostLinks + figures.lostBinds).toBe(0);
-  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline * figures.unverifiedWrites).toBeGreaterThan(0);
+  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline * figures.unverifiedWrites * figures.nickWrites).toBeGreaterThan(0);
   expect(figures.cycles).toBeGreaterThanOrEqual(Math.min(CYCLES, 200));
   expect(world.discord.specErrors).toEqual([]);
   expect(world.roblox.specErrors).toEqual([]);
