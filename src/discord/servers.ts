@@ -1,5 +1,6 @@
-// The Discord side of a sync, over discord.js: read a member's roles, judge whether the bot can
-// change a role, and add or remove one role with an audit-log reason. Errors become values.
+// The Discord side of a sync, over discord.js: read a member's roles and nickname, judge whether
+// the bot can change a role or a nickname, and add or remove one role or set a nickname with an
+// audit-log reason. Errors become values.
 
 import { type Client, DiscordAPIError, Events, type Guild, type GuildMember, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
 import type { Approvals } from '../approvals';

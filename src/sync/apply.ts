@@ -14,7 +14,7 @@ interface Write {
   reason: () => string;
 }
 
-/** Applies the plan and the unverified role's decision; false when the member turned out to have left the server. */
+/** Applies the plan, the unverified role's decision and the nickname; false when the member turned out to have left the server. */
 export async function applyPlan(server: Server, userId: string, plan: RolePlan, robloxName: string | undefined, result: ServerResult): Promise<boolean> {
   const writes: Write[] = plan.decisions.map((decision) => ({ ...decision, reason: () => auditReason(decision, robloxName) }));
   const unverified = result.unverified;
@@ -34,7 +34,7 @@ export async function applyPlan(server: Server, userId: string, plan: RolePlan, 
   const write = await server.setNickname(userId, nickname.nickname, `gatepass: nickname from the linked Roblox account ${robloxName ?? ''}`.trim());
   if (write.ok) result.renamed = nickname.nickname;
   else result.problems.push(write.problem);
-  return !(!write.ok && write.stop);
+  return write.ok || !write.stop;
 }
 
 /** The audit-log line for one role change: who, and which bind decided it. Discord caps it at 512. */

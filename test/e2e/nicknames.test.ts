@@ -130,7 +130,7 @@ describe('nicknames follow the link', () => {
     }
     // A change to the member (here, their nickname by hand) may make the write succeed: it is tried again.
     world.discord.setNick(world.guild.id, people.plain, 'again');
-    await command(people.plain, 'update');
+    expect(await command(people.plain, 'update')).toContain('Nickname set to “Bob (builder_bob)”.');
     expect(nick(people.plain)).toBe('Bob (builder_bob)');
   });
 
