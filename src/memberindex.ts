@@ -11,7 +11,6 @@ import type { Database } from './database/client';
 import { dropUnseen, forgetServers, markAbsent, markPresent } from './database/memberships';
 import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
-import { createServerQueue } from './serverqueue';
 
 /** Discord's largest page of List Guild Members. */
 const PAGE = 1000;
@@ -30,9 +29,9 @@ export interface MemberIndex {
 
 export function createMemberIndex(deps: { db: Database; discord: DiscordSide; log: Logger; clock: Clock; pageIntervalMs: number }): MemberIndex {
   const { db, log, clock } = deps;
-  const queue = createServerQueue((guildId) =>
-    reconcileOne(guildId).catch((error: unknown) => log.warn({ err: error, guildId }, 'could not reconcile the membership index of a server; its events still keep it current')),
-  );
+  const queue = new Set<string>();
+  let worker: Promise<void> | undefined;
+  let stopping = false;
   let lastPage = 0;
 
   const paced = async () => {
@@ -44,7 +43,7 @@ export function createMemberIndex(deps: { db: Database; discord: DiscordSide; lo
   async function reconcileOne(guildId: string): Promise<void> {
     const since = new Date(clock.now());
     let seen = 0;
-    for (let after = '0'; !queue.stopping(); ) {
+    for (let after = '0'; !stopping; ) {
       const server = deps.discord.server(guildId);
       if (!server) return; // left or unavailable meanwhile: it is queued again when it comes back
       await paced();
@@ -54,9 +53,18 @@ export function createMemberIndex(deps: { db: Database; discord: DiscordSide; lo
       if (page.length < PAGE) break;
       after = page[page.length - 1]!;
     }
-    if (queue.stopping()) return;
+    if (stopping) return;
     const gone = await dropUnseen(db, guildId, since);
     log.debug({ guildId, members: seen, left: gone }, 'membership index reconciled');
+  }
+
+  async function drain(): Promise<void> {
+    while (!stopping && queue.size > 0) {
+      const guildId = queue.values().next().value as string;
+      queue.delete(guildId);
+      await reconcileOne(guildId).catch((error: unknown) => log.warn({ err: error, guildId }, 'could not reconcile the membership index of a server; its events still keep it current'));
+    }
+    worker = undefined;
   }
 
   return {
@@ -66,8 +74,16 @@ export function createMemberIndex(deps: { db: Database; discord: DiscordSide; lo
       queue.delete(guildId);
       await forgetServers(db, [guildId]);
     },
-    reconcile: (guildIds) => queue.add(guildIds),
-    settled: queue.settled,
-    stop: queue.stop,
+    reconcile(guildIds) {
+      for (const guildId of guildIds) queue.add(guildId);
+      if (!worker && !stopping) worker = drain();
+    },
+    async settled() {
+      while (worker) await worker;
+    },
+    async stop() {
+      stopping = true;
+      await worker;
+    },
   };
 }

@@ -16,7 +16,6 @@ import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
 import { describePermissions, elevatedIn, roleRefusal } from './permissions';
 import { roleMention, userMention } from './reports';
-import { createServerQueue } from './serverqueue';
 import type { MemberSync } from './sync/members';
 
 /** Members per page of the pass: one bulk gateway read each where enough are unlinked. */
@@ -31,10 +30,11 @@ export interface UnverifiedPass {
 }
 
 export function createUnverifiedPass(deps: { db: Database; sync: MemberSync; log: Logger; indexReady: () => Promise<void>; pageIntervalMs: number }): UnverifiedPass {
-  const queue = createServerQueue((guildId) =>
-    pass(guildId).catch((error: unknown) => deps.log.warn({ err: error, guildId }, 'the unverified-role pass failed; joins, links and unlinks still keep the role right')),
-  );
-  const stopping = () => queue.stopping();
+  // One pass per server at a time; a server set again while its pass runs is walked once more after it.
+  const running = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  let stopped = false;
+  const stopping = () => stopped;
 
   async function pass(guildId: string): Promise<void> {
     // The index must hold the server's members before it can be walked.
@@ -52,7 +52,29 @@ export function createUnverifiedPass(deps: { db: Database; sync: MemberSync; log
     deps.log.info({ guildId, members: synced }, 'unverified-role pass done');
   }
 
-  return { start: (guildId) => queue.add([guildId]), settled: queue.settled, stop: queue.stop };
+  return {
+    start(guildId) {
+      if (stopped) return;
+      if (running.has(guildId)) {
+        again.add(guildId);
+        return;
+      }
+      const run = (async () => {
+        do {
+          again.delete(guildId);
+          await pass(guildId).catch((error: unknown) => deps.log.warn({ err: error, guildId }, 'the unverified-role pass failed; joins, links and unlinks still keep the role right'));
+        } while (again.has(guildId) && !stopped);
+      })().finally(() => running.delete(guildId));
+      running.set(guildId, run);
+    },
+    async settled() {
+      while (running.size > 0) await Promise.all(running.values());
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(running.values());
+    },
+  };
 }
 
 export interface UnverifiedDeps {
