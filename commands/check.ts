@@ -3,6 +3,7 @@ import { GUILD_ONLY, type SlashCommand, UserError, userOption } from '../src/com
 import { type Bind, groupOf } from '../src/bindings';
 import { bindsByServer } from '../src/database/binds';
 import { loadOutcomes, splitAnswers } from '../src/database/outcomes';
+import { nicknameLine } from '../src/nicknamesettings';
 import { INVENTORY_SCOPE } from '../src/roblox/oauth';
 import { bindLines, describePlanChanges, describeTallies, replyEmbed, roleMention, timestamp, userMention } from '../src/reports';
 import { planRoles, type RoleAccess } from '../src/roleplan';
@@ -40,6 +41,8 @@ export const check: SlashCommand = {
     ];
     if (link) lines.push(`Proof: ${describeProof(link.method, grant && grant.robloxUserId === link.robloxUserId ? grant : null)}`);
     if (synced?.problem) lines.push(`Problem here since ${timestamp(synced.since)}: ${synced.problem}`);
+    const nickname = await nicknameLine(services.db, server, { ...member, id: target.id }, link ?? undefined);
+    if (nickname) lines.push(nickname);
     if (binds.length === 0) {
       lines.push('This server has no binds (`/bind add`).');
       await interaction.editReply(replyEmbed(title, lines));

@@ -28,6 +28,7 @@ import { findOpenRun } from './database/syncruns';
 import { handleEvents } from './events';
 import { createHousekeeping } from './housekeeping';
 import { createMemberIndex } from './memberindex';
+import { createUnverifiedPass } from './unverifiedrole';
 import { queueDepth } from './sync/cycle';
 import { createMemberSync } from './sync/members';
 import type { SyncStats } from './sync/stats';
@@ -48,6 +49,8 @@ export interface BotOptions {
   stats?: SyncStats;
   /** Pause between pages of member-list reconciliation; benchmarks scale it with time. */
   reconcilePageMs?: number;
+  /** Pause between pages of the unverified-role pass; tests shorten it. */
+  unverifiedPageMs?: number;
   /** Priority re-checks per server per hour (/sync, /update of someone else); tests lower it. */
   priorityShare?: number;
 }
@@ -55,12 +58,20 @@ export interface BotOptions {
 /** One page (1,000 members) of reconciliation every 100 ms: a fifth of Discord's 50 requests a second. */
 const RECONCILE_PAGE_MS = 100;
 
+/**
+ * One page (100 members) of the unverified-role pass a second: at most a gateway read and the role
+ * writes of its unlinked members, leaving Discord's REST budget to syncs and commands.
+ */
+const UNVERIFIED_PAGE_MS = 1_000;
+
 export interface Bot {
   client: Client;
   db: Database;
   runs: SyncRuns;
   /** Settles once the membership index's pending reconciliations are done. */
   indexReady(): Promise<void>;
+  /** Settles once no unverified-role pass is queued or running. */
+  unverifiedReady(): Promise<void>;
   itemNames: ItemNames;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
@@ -132,11 +143,12 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const index = createMemberIndex({ db, discord, log, clock, pageIntervalMs: options.reconcilePageMs ?? RECONCILE_PAGE_MS });
   const housekeeping = createHousekeeping({ db, discord, index, serverLog, log, clock });
   const runs = createSyncRuns({ db, log, clock, sync, metrics, serverLog, indexReady: index.settled, stats: options.stats });
+  const unverifiedPass = createUnverifiedPass({ db, sync, log, indexReady: index.settled, pageIntervalMs: options.unverifiedPageMs ?? UNVERIFIED_PAGE_MS });
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
   const itemNames = startItemNames({ db, roblox, log });
   // A tenth of an hour of the key's inventory budget per server, counted in members.
   const share = createPriorityShare(options.priorityShare ?? config.robloxInventoryRateLimit * 6, clock);
-  const services: Services = { db, roblox, discord, approvals, share, itemNames, sync, runs, log, clock, serverLog, grants, signIns };
+  const services: Services = { db, roblox, discord, approvals, share, itemNames, sync, runs, log, clock, serverLog, grants, signIns, unverifiedPass };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -149,6 +161,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     itemNames.stop();
     await web?.close();
     await index.stop();
+    await unverifiedPass.stop();
     await runs.stop();
     await client.destroy();
     await db.$disconnect();
@@ -188,6 +201,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     db,
     runs,
     indexReady: index.settled,
+    unverifiedReady: unverifiedPass.settled,
     itemNames,
     httpPort: web?.port,
     async stop() {

@@ -27,6 +27,7 @@ import type { PriorityShare } from './priorityshare';
 import type { RobloxApi } from './roblox/api';
 import type { MemberSync } from './sync/members';
 import type { SyncRuns } from './sync/runs';
+import type { UnverifiedPass } from './unverifiedrole';
 
 export interface Services {
   db: Database;
@@ -41,6 +42,7 @@ export interface Services {
   clock: Clock;
   serverLog: ServerLog;
   itemNames: ItemNames;
+  unverifiedPass: UnverifiedPass;
   /** Present when Sign in with Roblox is configured. */
   grants?: Grants;
   signIns?: SignIns;
@@ -97,6 +99,7 @@ export function integerOption(interaction: GuildCommand, name: string, required:
 }
 
 export function roleOption(interaction: GuildCommand, name: string, required: true): Role;
+export function roleOption(interaction: GuildCommand, name: string, required: boolean): Role | undefined;
 export function roleOption(interaction: GuildCommand, name: string, required: boolean): Role | undefined {
   const found = option(interaction, name, ApplicationCommandOptionType.Role, required);
   if (!found) return undefined;

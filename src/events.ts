@@ -1,11 +1,13 @@
 // What the bot does when Discord tells it something: members joining and leaving keep the
-// membership index current (and a linked member who joins gets their roles at once), servers coming
+// membership index current (and a linked member who joins gets their roles at once, an unlinked one
+// the server's unverified role, if it has one), servers coming
 // and going are reconciled or forgotten, and a deleted role's binds go.
 
 import { type Client, Events } from 'discord.js';
 import { deleteBindsOfRole } from './database/binds';
 import type { Database } from './database/client';
 import { currentLink } from './database/links';
+import { unverifiedRoles } from './database/settings';
 import type { ServerLog } from './discord/serverlog';
 import type { Logger } from './log';
 import type { MemberIndex } from './memberindex';
@@ -30,9 +32,10 @@ export function handleEvents(client: Client, deps: EventDeps): void {
   client.on(Events.GuildMemberAdd, (member) =>
     safely('join-time sync failed', { guildId: member.guild.id, discordUserId: member.id }, async () => {
       await index.joined(member.guild.id, member.id);
-      if (!(await currentLink(db, member.id))) return;
+      const linked = (await currentLink(db, member.id)) !== undefined;
+      if (!linked && !(await unverifiedRoles(db, [member.guild.id])).has(member.guild.id)) return;
       const result = await deps.sync.one(member.id, { priority: true, alsoIn: member.guild.id });
-      log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, 'synced a linked member on join');
+      log.info({ guildId: member.guild.id, discordUserId: member.id, added: result.servers.find((s) => s.guildId === member.guild.id)?.added }, `synced ${linked ? 'a linked' : 'an unlinked'} member on join`);
     }),
   );
   client.on(Events.GuildMemberRemove, (member) =>

@@ -84,6 +84,7 @@ export function summarizeServer(result: ServerResult | undefined): string[] {
   if (result.added.length > 0) lines.push(`Roles given: ${result.added.map(roleMention).join(', ')}`);
   if (result.removed.length > 0) lines.push(`Roles removed: ${result.removed.map(roleMention).join(', ')}`);
   if (result.added.length === 0 && result.removed.length === 0) lines.push('No role changes.');
+  if (result.renamed) lines.push(`Nickname set to “${result.renamed}”.`);
   const decisions = result.plan?.decisions ?? [];
   if (decisions.length > 0) lines.push('', 'Binds:', ...decisions.flatMap((d) => d.binds.flatMap((b) => bindLines(b))));
   if (result.problems.length > 0) lines.push('', 'Problems (a moderator can fix these):', ...result.problems.map((p) => `• ${p}`));

@@ -142,7 +142,7 @@ export async function confirmVerification(deps: VerifyDeps, pending: Verificatio
     // Spending the code and writing the link happen together: a code links once, at most.
     const spent = await tx.verification.deleteMany({ where: { id: verificationId } });
     if (spent.count === 0) return { kind: 'failed', error: 'This verification was already used. Run /verify again.', retry: false } as const;
-    const previousHolder = await saveLink(tx, { discordUserId: presserId, robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, method: 'profile', at: new Date(deps.clock.now()) });
+    const previousHolder = await saveLink(tx, { discordUserId: presserId, robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, robloxDisplayName: user.value.displayName, method: 'profile', at: new Date(deps.clock.now()) });
     return { kind: 'linked', robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, guildId: pending.guildId, previousHolder } as const;
   });
 }

@@ -132,6 +132,10 @@ export function expectCleanRun(world: World): void {
   }
   const unexplained = world.discord.roleWrites.filter((w) => !w.reason?.startsWith('gatepass: '));
   if (unexplained.length > 0) throw new Error(`role writes without an audit-log reason: ${JSON.stringify(unexplained.slice(0, 3))}`);
+  const unexplainedNicks = world.discord.nickWrites.filter((w) => !w.reason?.startsWith('gatepass: '));
+  if (unexplainedNicks.length > 0) throw new Error(`nickname writes without an audit-log reason: ${JSON.stringify(unexplainedNicks.slice(0, 3))}`);
+  const tooLong = world.discord.nickWrites.filter((w) => w.status === 400);
+  if (tooLong.length > 0) throw new Error(`nickname writes Discord refused as malformed: ${JSON.stringify(tooLong.slice(0, 3))}`);
   const logs = world.logs.join('');
   if ([world.config.discordToken, world.config.robloxApiKey, OAUTH_CLIENT.secret, world.discord.oauth.clientSecret].some((secret) => logs.includes(secret))) throw new Error('a secret appeared in the logs');
   const tokens = [...world.roblox.oauth.accessTokens.keys(), ...world.roblox.oauth.refreshTokens.keys(), ...world.roblox.oauth.codes.keys()];

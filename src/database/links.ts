@@ -9,14 +9,14 @@ export type LinkMethod = 'profile' | 'oauth';
  * moves it, and the previous holder (returned) loses the link and any consent given for it. A consent
  * for a different account than the one now linked is dropped too.
  */
-export async function saveLink(tx: Tx, link: { discordUserId: string; robloxUserId: string; robloxUsername: string; method: LinkMethod; at: Date }): Promise<string | undefined> {
+export async function saveLink(tx: Tx, link: { discordUserId: string; robloxUserId: string; robloxUsername: string; robloxDisplayName?: string; method: LinkMethod; at: Date }): Promise<string | undefined> {
   const previous = await tx.link.findFirst({ where: { robloxUserId: link.robloxUserId, NOT: { discordUserId: link.discordUserId } } });
   if (previous) {
     await tx.link.delete({ where: { discordUserId: previous.discordUserId } });
     await tx.oAuthGrant.deleteMany({ where: { discordUserId: previous.discordUserId } });
   }
   await tx.oAuthGrant.deleteMany({ where: { discordUserId: link.discordUserId, NOT: { robloxUserId: link.robloxUserId } } });
-  const data = { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername, method: link.method, linkedAt: link.at, checkedAt: null };
+  const data = { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername, robloxDisplayName: link.robloxDisplayName ?? null, method: link.method, linkedAt: link.at, checkedAt: null };
   await tx.link.upsert({ where: { discordUserId: link.discordUserId }, create: { discordUserId: link.discordUserId, ...data }, update: data });
   return previous?.discordUserId;
 }
@@ -24,11 +24,13 @@ export async function saveLink(tx: Tx, link: { discordUserId: string; robloxUser
 export interface LinkedAccount {
   robloxUserId: string;
   robloxUsername: string;
+  /** Null for links made before display names were kept. */
+  robloxDisplayName: string | null;
 }
 
 /** The member's link now; read inside the member's lock, so a link changed meanwhile is never used. */
 export async function currentLink(db: Database, discordUserId: string): Promise<LinkedAccount | undefined> {
-  const [row] = await db.$queryRaw<LinkedAccount[]>`SELECT "robloxUserId", "robloxUsername" FROM "Link" WHERE "discordUserId" = ${discordUserId}`;
+  const [row] = await db.$queryRaw<LinkedAccount[]>`SELECT "robloxUserId", "robloxUsername", "robloxDisplayName" FROM "Link" WHERE "discordUserId" = ${discordUserId}`;
   return row;
 }
 

@@ -79,3 +79,9 @@ export async function countLinkedMembersOf(db: Database, guildId: string): Promi
     SELECT COUNT(*) AS "n" FROM "Membership" m JOIN "Link" l ON l."discordUserId" = m."discordUserId" WHERE m."guildId" = ${guildId}`;
   return Number(row?.n ?? 0);
 }
+
+/** A page of a server's members in the index, by id: the unverified-role pass never holds a whole server (Prisma's API: no SQL to keep per database). */
+export async function membersOf(db: Database, guildId: string, after: string, limit: number): Promise<string[]> {
+  const rows = await db.membership.findMany({ where: { guildId, discordUserId: { gt: after } }, orderBy: { discordUserId: 'asc' }, take: limit, select: { discordUserId: true } });
+  return rows.map((row) => row.discordUserId);
+}

@@ -1,12 +1,23 @@
-// The Discord side of a sync, over discord.js: read a member's roles, judge whether the bot can
-// change a role, and add or remove one role with an audit-log reason. Errors become values.
+// The Discord side of a sync, over discord.js: read a member's roles and nickname, judge whether
+// the bot can change a role or a nickname, and add or remove one role or set a nickname with an
+// audit-log reason. Errors become values.
 
-import { type Client, DiscordAPIError, Events, type Guild, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
+import { type Client, DiscordAPIError, Events, type Guild, type GuildMember, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
 import type { Approvals } from '../approvals';
 import { describePermissions, elevatedIn } from '../permissions';
 import type { RoleAccess } from '../roleplan';
 
-export type MemberRead = { kind: 'member'; roles: Set<string> } | { kind: 'absent' } | { kind: 'error'; detail: string };
+/** A member as read: roles, and what nicknames need. */
+export interface MemberState {
+  roles: Set<string>;
+  nick: string | null;
+  /** The name Discord shows for the user (global display name, else username). */
+  discordName: string;
+  /** Why the bot may not change this member's nickname, whatever its permissions: the owner, or a member not below the bot. */
+  aboveBot?: string;
+}
+
+export type MemberRead = ({ kind: 'member' } & MemberState) | { kind: 'absent' } | { kind: 'error'; detail: string };
 
 export type WriteResult =
   | { ok: true }
@@ -20,8 +31,11 @@ export interface Server {
   roleAccess(roleId: string): RoleAccess;
   roleName(roleId: string): string;
   setRole(userId: string, roleId: string, change: 'add' | 'remove', reason: string): Promise<WriteResult>;
-  /** Roles of up to 100 members in one gateway request; members not in the server are absent. */
-  readMembers(userIds: readonly string[]): Promise<Map<string, Set<string>>>;
+  /** Up to 100 members in one gateway request; members not in the server are absent. */
+  readMembers(userIds: readonly string[]): Promise<Map<string, MemberState>>;
+  /** Why the bot cannot change nicknames here (no Manage Nicknames, or a refusal remembered for this member); undefined when it can try. */
+  nicknameRefusal(userId: string): string | undefined;
+  setNickname(userId: string, nick: string, reason: string): Promise<WriteResult>;
   /** One page of member ids in id order, after `after` (REST List Guild Members; needs the Server Members intent). */
   listMembers(after: string, limit: number): Promise<string[]>;
   /** Ids of the server's roles as the bot sees them now. */
@@ -46,8 +60,11 @@ export function discordSide(client: Client, approvals: Approvals): DiscordSide {
   };
 }
 
+/** Refused nickname writes are remembered per member, beside the roles. */
+const nicknameKey = (userId: string) => `nick:${userId}`;
+
 /**
- * Writes Discord refused with 403, remembered per server and role. Discord bans an IP that sends
+ * Writes Discord refused with 403, remembered per server and role (or member's nickname). Discord bans an IP that sends
  * 10,000 refused requests in 10 minutes, so a refused role is not tried again until the server's
  * roles or the bot's own member change: the only things that could make it succeed.
  */
@@ -57,7 +74,7 @@ function refusalMemory(client: Client) {
   client.on(Events.GuildRoleCreate, (role) => forget(role.guild.id));
   client.on(Events.GuildRoleUpdate, (_old, role) => forget(role.guild.id));
   client.on(Events.GuildRoleDelete, (role) => forget(role.guild.id));
-  client.on(Events.GuildMemberUpdate, (_old, member) => member.id === client.user?.id && forget(member.guild.id));
+  client.on(Events.GuildMemberUpdate, (_old, member) => (member.id === client.user?.id ? forget(member.guild.id) : byServer.get(member.guild.id)?.delete(nicknameKey(member.id))));
   client.on(Events.GuildUpdate, (_old, guild) => forget(guild.id));
   return {
     get: (guildId: string, roleId: string) => byServer.get(guildId)?.get(roleId),
@@ -79,7 +96,7 @@ function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Serve
       try {
         // Fresh from the API: a cached member may predate a role change made by hand.
         const member = await guild.members.fetch({ user: userId, force: true });
-        return { kind: 'member', roles: new Set(member.roles.cache.keys()) };
+        return { kind: 'member', ...memberState(member) };
       } catch (error) {
         if (isApiError(error, RESTJSONErrorCodes.UnknownMember) || isApiError(error, RESTJSONErrorCodes.UnknownUser)) return { kind: 'absent' };
         return { kind: 'error', detail: describeError(error) };
@@ -111,7 +128,29 @@ function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Serve
     async readMembers(userIds) {
       // discord.js queues gateway sends under Discord's 120-per-minute limit: allow for the queue.
       const members = await guild.members.fetch({ user: [...userIds], time: 120_000 });
-      return new Map(members.map((member) => [member.id, new Set(member.roles.cache.keys())]));
+      return new Map(members.map((member) => [member.id, memberState(member)]));
+    },
+    nicknameRefusal(userId) {
+      const refused = refusals.get(guild.id, nicknameKey(userId));
+      if (refused) return `${refused}; the bot tries again once the member's or the server's roles change`;
+      const me = guild.members.me;
+      if (!me) return 'the bot cannot see its own member in this server yet';
+      if (!me.permissions.has(PermissionFlagsBits.ManageNicknames)) return 'the bot lacks the Manage Nicknames permission (Server Settings → Roles → the bot\'s role)';
+      return undefined;
+    },
+    async setNickname(userId, nick, reason) {
+      try {
+        await guild.members.edit(userId, { nick, reason });
+        return { ok: true };
+      } catch (error) {
+        if (isApiError(error, RESTJSONErrorCodes.UnknownMember)) return { ok: false, problem: 'member left the server', stop: true };
+        if (error instanceof DiscordAPIError && error.status === 403) {
+          const problem = `Discord refused to change the nickname (${error.message})`;
+          refusals.remember(guild.id, nicknameKey(userId), problem);
+          return { ok: false, problem, stop: false };
+        }
+        return { ok: false, problem: describeError(error), stop: false };
+      }
     },
     async listMembers(after, limit) {
       // Not cached: a page is read, written to the index and dropped, so memory stays one page.
@@ -120,6 +159,14 @@ function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Serve
     },
     roleIds: () => new Set(guild.roles.cache.keys()),
   };
+}
+
+function memberState(member: GuildMember): MemberState {
+  const state: MemberState = { roles: new Set(member.roles.cache.keys()), nick: member.nickname, discordName: member.user.globalName ?? member.user.username };
+  const me = member.guild.members.me;
+  if (member.id === member.guild.ownerId) state.aboveBot = 'the server owner\'s nickname cannot be changed by a bot';
+  else if (me && member.roles.highest.comparePositionTo(me.roles.highest) >= 0) state.aboveBot = `their highest role @${member.roles.highest.name} is not below the bot's highest role @${me.roles.highest.name}`;
+  return state;
 }
 
 /** Can the bot give and take this role? Checked before any write: a refused write costs a request. */

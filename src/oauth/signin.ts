@@ -112,7 +112,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
     if (!account.ok) return failed(robloxDown(account.failure.kind));
     const now = new Date(clock.now());
     const previousHolder = await db.$transaction(async (tx) => {
-      const holder = await saveLink(tx, { discordUserId: row.discordUserId, robloxUserId: account.value.id, robloxUsername: account.value.name, method: 'oauth', at: now });
+      const holder = await saveLink(tx, { discordUserId: row.discordUserId, robloxUserId: account.value.id, robloxUsername: account.value.name, robloxDisplayName: account.value.displayName, method: 'oauth', at: now });
       await deps.grants.store(tx, row.discordUserId, account.value.id, tokens.value);
       return holder;
     });

@@ -70,13 +70,16 @@ const userinfoBody = z.object({
   sub: z.string().regex(/^\d+$/, 'sub is not a Roblox user id'),
   preferred_username: z.string().min(1).optional(),
   name: z.string().optional(),
+  nickname: z.string().optional(),
 });
 
 /** The signed-in Roblox account: its id comes from `sub`, never from a name. */
-export async function userinfo(api: RobloxApi, accessToken: string, onWait?: (wait: Wait) => void): Promise<RobloxResult<{ id: string; name: string }>> {
+export async function userinfo(api: RobloxApi, accessToken: string, onWait?: (wait: Wait) => void): Promise<RobloxResult<{ id: string; name: string; displayName: string }>> {
   const result = await robloxCall({ url: apiUrl(api.apiBaseUrl, '/oauth/v1/userinfo'), headers: { authorization: `Bearer ${accessToken}` }, budget: api.budgets.oauth, priority: true, onWait, schema: userinfoBody }, api.http);
   if (!result.ok) return result;
-  return { ok: true, value: { id: result.value.sub, name: result.value.preferred_username ?? result.value.name ?? result.value.sub } };
+  const name = result.value.preferred_username ?? result.value.name ?? result.value.sub;
+  // With the profile scope, `nickname` and `name` are the display name, `preferred_username` the username.
+  return { ok: true, value: { id: result.value.sub, name, displayName: result.value.nickname ?? (result.value.preferred_username ? result.value.name : undefined) ?? name } };
 }
 
 /** Revokes a refresh token (and with it the member's consent) at Roblox. */

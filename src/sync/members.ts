@@ -9,9 +9,11 @@ import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
 import { currentLink, linksAmong } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
+import { syncSettings } from '../database/settings';
 import type { DiscordSide } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import { templateGroups } from '../nickname';
 import type { Grants } from '../oauth/grants';
 import { joinAnswers } from '../database/outcomes';
 import type { Outcome, Rank, Tally } from '../ownership';
@@ -19,8 +21,8 @@ import type { RobloxApi } from '../roblox/api';
 import { applyPlan } from './apply';
 import { type GroupReads, groupReads } from './groupread';
 import { readOwnership } from './ownershipread';
-import { planServer } from './plan';
-import { type KnownRoles, readBatchRoles, rolesInServers } from './presence';
+import { planServer, planServerNickname } from './plan';
+import { type KnownRoles, readBatchRoles, rolesInServers, type ServerRules } from './presence';
 import { type Checked, recordBatch } from './record';
 import type { MemberResult } from './results';
 import { type SyncStats, timeDatabase } from './stats';
@@ -93,13 +95,14 @@ type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
 async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
   const index = await timeDatabase(deps.stats, () => serversOf(deps.db, ids));
   const named = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])]]));
-  // Only the binds of the batch's own servers: the work follows the members, not the bot's size.
-  const bindsByGuild = await timeDatabase(deps.stats, () => bindsOfServers(deps.db, [...new Set([...named.values()].flat())]));
-  // Each member is read only in the servers the index names that have binds.
-  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => bindsByGuild.has(g))]));
+  // Only the binds and settings of the batch's own servers: the work follows the members, not the bot's size.
+  const guilds = [...new Set([...named.values()].flat())];
+  const rules: ServerRules = await timeDatabase(deps.stats, async () => ({ binds: await bindsOfServers(deps.db, guilds), ...(await syncSettings(deps.db, guilds)) }));
+  // Each member is read only in the servers the index names that have binds, an unverified role or nicknames.
+  const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => rules.binds.has(g) || rules.unverified.has(g) || rules.nicknames.has(g))]));
   const known: KnownRoles = options.readInBulk ? await readBatchRoles(deps, membersByServer(serversFor)) : new Map();
   // Group ranks are read for fifty members at a time: the accounts of those whose servers bind groups.
-  const withGroups = ids.filter((id) => serversFor.get(id)?.some((g) => boundGroups(bindsByGuild.get(g) ?? []).size > 0));
+  const withGroups = ids.filter((id) => serversFor.get(id)?.some((g) => boundGroups(rules.binds.get(g) ?? []).size > 0 || templateGroups(rules.nicknames.get(g)?.template).size > 0));
   const groups = groupReads(deps.roblox, [...(await timeDatabase(deps.stats, () => linksAmong(deps.db, withGroups))).values()], options.priority);
 
   const checked: Checked[] = [];
@@ -108,7 +111,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
     while (next < ids.length && !options.stopping?.()) {
       const id = ids[next++]!;
       const indexed = new Set(index.get(id) ?? []);
-      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, bindsByGuild, known, groups, options.priority));
+      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, rules, known, groups, options.priority));
       checked.push(done);
       options.onChecked?.(done.result);
     }
@@ -123,14 +126,14 @@ async function checkMember(
   discordUserId: string,
   guildIds: readonly string[],
   indexed: ReadonlySet<string>,
-  bindsByGuild: ReadonlyMap<string, Bind[]>,
+  rules: ServerRules,
   known: KnownRoles,
   groups: GroupReads,
   priority: boolean | undefined,
 ): Promise<Checked> {
   // Inside the lock: an /unlink or a move of the account that happened while the batch waited is seen.
   const link = await timeDatabase(deps.stats, () => currentLink(deps.db, discordUserId));
-  const { present, servers } = await rolesInServers(deps, discordUserId, guildIds, bindsByGuild, known, indexed);
+  const { present, servers } = await rolesInServers(deps, discordUserId, guildIds, rules, known, indexed);
   const result: MemberResult = { discordUserId, robloxUserId: link?.robloxUserId, servers, unknown: 0 };
 
   let outcomes = new Map<string, Outcome>();
@@ -141,7 +144,8 @@ async function checkMember(
   // Collectibles are counted once for all of the member's servers, and only if a bind asks; group
   // ranks likewise, in the same check, from the batch's shared membership reads.
   const collectibles = link ? boundCollectibles(binds) : new Map<string, number>();
-  const groupIds = link ? boundGroups(binds) : new Set<string>();
+  // A nickname template's {group-rank:<id>} is read like a bound group.
+  const groupIds = link ? new Set([...boundGroups(binds), ...present.flatMap((p) => [...templateGroups(p.nickname?.template)])]) : new Set<string>();
   if (link && (items.length > 0 || collectibles.size > 0 || groupIds.size > 0)) {
     const [report, groupReport] = await Promise.all([
       items.length > 0 || collectibles.size > 0 ? readOwnership(deps.roblox, deps.grants, discordUserId, link.robloxUserId, items, collectibles, priority) : undefined,
@@ -161,6 +165,7 @@ async function checkMember(
   for (const member of present) {
     const planning = performance.now();
     const plan = planServer(member, link !== undefined, { outcomes, tallies, ranks });
+    planServerNickname(member, discordUserId, link, ranks);
     if (deps.stats) deps.stats.planMs += performance.now() - planning;
     const stayed = await applyPlan(member.server, discordUserId, plan, link?.robloxUsername, member.result);
     if (!stayed) {

@@ -6,19 +6,25 @@ import type { Bind } from '../bindings';
 import type { Clock } from '../clock';
 import type { Database } from '../database/client';
 import { markAbsent, markPresent } from '../database/memberships';
-import type { DiscordSide, MemberRead, Server } from '../discord/servers';
+import type { DiscordSide, MemberRead, MemberState, Server } from '../discord/servers';
+import type { NicknameSetting } from '../database/settings';
 import type { Logger } from '../log';
 import type { ServerResult } from './results';
 
 export interface PresentIn {
   server: Server;
   binds: Bind[];
+  /** The server's unverified role, if it has one. */
+  unverifiedRoleId?: string;
+  nickname?: NicknameSetting;
   roles: Set<string>;
+  /** The member as read there (roles, nickname, standing against the bot). */
+  state: MemberState;
   result: ServerResult;
 }
 
-/** Roles read in bulk for a batch: server → member → roles. A member missing from a server's map is absent. */
-export type KnownRoles = ReadonlyMap<string, ReadonlyMap<string, Set<string>>>;
+/** Members read in bulk for a batch: server → member → state. A member missing from a server's map is absent. */
+export type KnownRoles = ReadonlyMap<string, ReadonlyMap<string, MemberState>>;
 
 interface PresenceDeps {
   db: Database;
@@ -27,12 +33,19 @@ interface PresenceDeps {
   clock: Clock;
 }
 
-/** Reads the member in each of `guildIds` (servers with binds); one read per server at most. */
+/** What the sync keeps right in each server: its binds, its unverified role and nicknames. */
+export interface ServerRules {
+  binds: ReadonlyMap<string, Bind[]>;
+  unverified: ReadonlyMap<string, string>;
+  nicknames: ReadonlyMap<string, NicknameSetting>;
+}
+
+/** Reads the member in each of `guildIds` (servers with binds or an unverified role); one read per server at most. */
 export async function rolesInServers(
   deps: PresenceDeps,
   discordUserId: string,
   guildIds: readonly string[],
-  bindsByGuild: ReadonlyMap<string, Bind[]>,
+  rules: ServerRules,
   known: KnownRoles,
   indexed: ReadonlySet<string>,
 ): Promise<{ present: PresentIn[]; servers: ServerResult[] }> {
@@ -40,8 +53,10 @@ export async function rolesInServers(
   const servers: ServerResult[] = [];
   for (const guildId of guildIds) {
     const server = deps.discord.server(guildId);
-    const binds = bindsByGuild.get(guildId);
-    if (!server || !binds) continue;
+    const binds = rules.binds.get(guildId) ?? [];
+    const unverifiedRoleId = rules.unverified.get(guildId);
+    const nickname = rules.nicknames.get(guildId);
+    if (!server || (binds.length === 0 && !unverifiedRoleId && !nickname)) continue;
     const result: ServerResult = { guildId, serverName: server.name, present: true, added: [], removed: [], problems: [] };
     servers.push(result);
     const bulk = known.get(guildId);
@@ -53,15 +68,15 @@ export async function rolesInServers(
       result.problems.push(`could not read the member: ${member.detail}`);
     } else {
       if (!indexed.has(guildId)) await markPresent(deps.db, guildId, [discordUserId], new Date(deps.clock.now()));
-      present.push({ server, binds, roles: member.roles, result });
+      present.push({ server, binds, unverifiedRoleId, nickname, roles: member.roles, state: member, result });
     }
   }
   return { present, servers };
 }
 
-function fromBulk(bulk: ReadonlyMap<string, Set<string>>, discordUserId: string): MemberRead {
-  const roles = bulk.get(discordUserId);
-  return roles ? { kind: 'member', roles } : { kind: 'absent' };
+function fromBulk(bulk: ReadonlyMap<string, MemberState>, discordUserId: string): MemberRead {
+  const state = bulk.get(discordUserId);
+  return state ? { kind: 'member', ...state } : { kind: 'absent' };
 }
 
 /**
@@ -77,8 +92,8 @@ export const GATEWAY_MIN = 10;
  * gateway request per such server. A server whose read fails is left out, and its members are then
  * read one by one.
  */
-export async function readBatchRoles(deps: PresenceDeps, membersByServer: ReadonlyMap<string, string[]>): Promise<Map<string, Map<string, Set<string>>>> {
-  const known = new Map<string, Map<string, Set<string>>>();
+export async function readBatchRoles(deps: PresenceDeps, membersByServer: ReadonlyMap<string, string[]>): Promise<Map<string, Map<string, MemberState>>> {
+  const known = new Map<string, Map<string, MemberState>>();
   for (const [guildId, ids] of membersByServer) {
     const server = deps.discord.server(guildId);
     if (!server || ids.length < GATEWAY_MIN) continue;

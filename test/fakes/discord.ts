@@ -10,7 +10,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { close, listen, readBody, sendJson } from './http';
 import { discordSpec } from './spec';
 
-export const PERMISSIONS = { KICK_MEMBERS: 1n << 1n, ADMINISTRATOR: 1n << 3n, MANAGE_GUILD: 1n << 5n, MANAGE_ROLES: 1n << 28n, MANAGE_MESSAGES: 1n << 13n, VIEW_CHANNEL: 1n << 10n, SEND_MESSAGES: 1n << 11n };
+export const PERMISSIONS = { KICK_MEMBERS: 1n << 1n, ADMINISTRATOR: 1n << 3n, MANAGE_GUILD: 1n << 5n, MANAGE_ROLES: 1n << 28n, MANAGE_NICKNAMES: 1n << 27n, MANAGE_MESSAGES: 1n << 13n, VIEW_CHANNEL: 1n << 10n, SEND_MESSAGES: 1n << 11n };
 const INTENT_GUILD_MEMBERS = 1 << 1;
 
 export const snowflake = () => DiscordSnowflake.generate().toString();
@@ -40,7 +40,15 @@ export interface FakeGuild {
   overwrites: FakeOverwrite[];
   roles: Map<string, FakeRole>;
   /** user id → role ids (without @everyone) */
-  members: Map<string, { roles: string[]; joinedAt: string }>;
+  members: Map<string, { roles: string[]; joinedAt: string; nick?: string | null }>;
+}
+
+export interface NickWrite {
+  guildId: string;
+  userId: string;
+  nick: string | null | undefined;
+  status: number;
+  reason: string | undefined;
 }
 
 export interface RoleWrite {
@@ -94,6 +102,7 @@ const ROUTES: [string, string][] = [
   ['PUT', '/applications/{application_id}/guilds/{guild_id}/commands'],
   ['GET', '/guilds/{guild_id}/members'],
   ['GET', '/guilds/{guild_id}/members/{user_id}'],
+  ['PATCH', '/guilds/{guild_id}/members/{user_id}'],
   ['PUT', '/guilds/{guild_id}/members/{user_id}/roles/{role_id}'],
   ['DELETE', '/guilds/{guild_id}/members/{user_id}/roles/{role_id}'],
   ['GET', '/guilds/{guild_id}/roles'],
@@ -116,6 +125,7 @@ export class FakeDiscord {
   readonly users = new Map<string, { id: string; username: string }>();
   readonly requests: DiscordRequest[] = [];
   readonly roleWrites: RoleWrite[] = [];
+  readonly nickWrites: NickWrite[] = [];
   /** Messages the bot posted in channels (the log channel). */
   readonly channelMessages: { channelId: string; guildId: string; content: string }[] = [];
   /** Discord OAuth2 (identify): the app's secret and redirects, and who is logged in to Discord in the browser. */
@@ -149,6 +159,8 @@ export class FakeDiscord {
   interim: (text: string) => boolean = () => false;
   /** Called as each role write takes effect, so tests can judge it against the truth of that moment. */
   onRoleWrite: ((write: RoleWrite) => void) | undefined;
+  /** Told of each nickname Discord accepted, as it is written. */
+  onNickWrite: ((write: NickWrite) => void) | undefined;
   url = '';
   private readonly sockets = new Set<{ ws: WebSocket; intents: number; seq: number }>();
   private readonly buckets = new Map<string, { start: number; used: number }>();
@@ -165,15 +177,15 @@ export class FakeDiscord {
 
   // ── world building ────────────────────────────────────────────────────────────────────────
 
-  /** A guild with @everyone and the bot's own role (Manage Roles) at `botRolePosition`. */
-  addGuild(name: string, options: { botRolePosition?: number; botCanManageRoles?: boolean } = {}): FakeGuild {
+  /** A guild with @everyone and the bot's own role (Manage Roles, Manage Nicknames) at `botRolePosition`. */
+  addGuild(name: string, options: { botRolePosition?: number; botCanManageRoles?: boolean; botCanManageNicknames?: boolean } = {}): FakeGuild {
     const id = snowflake();
     const owner = this.addUser(`${name}-owner`);
     const guild: FakeGuild = { id, name, ownerId: owner, channelId: snowflake(), overwrites: [], roles: new Map(), members: new Map() };
     guild.roles.set(id, { id, name: '@everyone', permissions: PERMISSIONS.VIEW_CHANNEL | PERMISSIONS.SEND_MESSAGES, position: 0, managed: false });
     const botRole = this.addRoleTo(guild, 'gatepass', {
       position: options.botRolePosition ?? 10,
-      permissions: options.botCanManageRoles === false ? 0n : PERMISSIONS.MANAGE_ROLES,
+      permissions: (options.botCanManageRoles === false ? 0n : PERMISSIONS.MANAGE_ROLES) | (options.botCanManageNicknames === false ? 0n : PERMISSIONS.MANAGE_NICKNAMES),
       managed: true,
     });
     guild.members.set(owner, { roles: [], joinedAt: new Date().toISOString() });
@@ -227,6 +239,17 @@ export class FakeDiscord {
     const guild = this.guild(guildId);
     guild.members.set(userId, { roles: [...roles], joinedAt: new Date().toISOString() });
     this.dispatchAll('GUILD_MEMBER_ADD', { ...this.memberJson(guild, userId), guild_id: guildId }, INTENT_GUILD_MEMBERS);
+  }
+
+  /** A nickname set by hand (or cleared with null). */
+  setNick(guildId: string, userId: string, nick: string | null): void {
+    const guild = this.guild(guildId);
+    guild.members.get(userId)!.nick = nick;
+    this.dispatchAll('GUILD_MEMBER_UPDATE', { ...this.memberJson(guild, userId), guild_id: guildId }, INTENT_GUILD_MEMBERS);
+  }
+
+  nickOf(guildId: string, userId: string): string | null {
+    return this.guild(guildId).members.get(userId)?.nick ?? null;
   }
 
   removeMember(guildId: string, userId: string): void {
@@ -366,7 +389,7 @@ export class FakeDiscord {
       communication_disabled_until: null,
       flags: 0,
       joined_at: member?.joinedAt ?? new Date().toISOString(),
-      nick: null,
+      nick: member?.nick ?? null,
       pending: false,
       premium_since: null,
       roles: [...(member?.roles ?? [])],
@@ -603,6 +626,8 @@ export class FakeDiscord {
       case 'PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
       case 'DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}':
         return this.roleWrite(method as 'PUT' | 'DELETE', guild!, params.user_id!, params.role_id!, req, reply);
+      case 'PATCH /guilds/{guild_id}/members/{user_id}':
+        return this.nickWrite(guild!, params.user_id!, body as { nick?: string | null }, req, reply);
       case 'GET /users/@me': {
         const userId = this.oauth.tokens.get(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
         if (!userId) return reply(401, errorBody(0, '401: Unauthorized'));
@@ -645,6 +670,35 @@ export class FakeDiscord {
       }
     }
     reply(404, errorBody(0, '404: Not Found'));
+  }
+
+  /**
+   * Modify Guild Member with `nick` (the only field the bot sends): Manage Nicknames, and only on a
+   * member whose highest role is below the bot's and who is not the owner; at most 32 characters.
+   */
+  private nickWrite(guild: FakeGuild, userId: string, body: { nick?: string | null }, req: IncomingMessage, reply: (status: number, body?: unknown) => void): void {
+    const reasonHeader = req.headers['x-audit-log-reason'];
+    const write: NickWrite = { guildId: guild.id, userId, nick: body.nick, status: 0, reason: typeof reasonHeader === 'string' ? decodeURIComponent(reasonHeader) : undefined };
+    this.nickWrites.push(write);
+    const done = (status: number, answer?: unknown) => {
+      write.status = status;
+      reply(status, answer);
+    };
+    const member = guild.members.get(userId);
+    if (!member) return done(404, errorBody(10007, 'Unknown Member'));
+    const extra = Object.keys(body).filter((key) => key !== 'nick');
+    if (extra.length > 0) this.specErrors.push(`PATCH member: the bot sent ${extra.join(', ')}; it only ever changes nicknames`);
+    if (typeof body.nick === 'string' && Array.from(body.nick).length > 32) {
+      return done(400, { code: 50035, message: 'Invalid Form Body', errors: { nick: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 32 in length.' }] } } });
+    }
+    if (!(this.permissionsOf(guild, this.botUserId) & PERMISSIONS.MANAGE_NICKNAMES) || userId === guild.ownerId || this.highestPosition(guild, userId) >= this.highestPosition(guild, this.botUserId)) {
+      return done(403, errorBody(50013, 'Missing Permissions'));
+    }
+    const changed = (member.nick ?? null) !== (body.nick || null);
+    member.nick = body.nick || null;
+    if (changed) this.dispatchAll('GUILD_MEMBER_UPDATE', { ...this.memberJson(guild, userId), guild_id: guild.id }, INTENT_GUILD_MEMBERS);
+    done(200, this.memberJson(guild, userId));
+    this.onNickWrite?.(write);
   }
 
   private roleWrite(method: 'PUT' | 'DELETE', guild: FakeGuild, userId: string, roleId: string, req: IncomingMessage, reply: (status: number, body?: unknown, headers?: Record<string, string>) => void): void {

@@ -2,13 +2,14 @@
 // Roblox and Discord fail in every way the shared docs describe, in random bursts, members unlink,
 // their accounts move to others, they join and leave servers, sometimes while the bot is offline.
 // Every role write is judged, as it happens, against the truth of that moment: who is linked to
-// which account, what that account owns, and its rank in the group.
+// which account, what that account owns, and its rank in the group (the first server's unverified
+// role: who has no link; its nicknames: the name of the account linked at that moment).
 //
 // Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { collectibleBind, groupBind, ruleBind } from '../../src/bindings';
-import type { FakeGuild, RoleWrite } from '../fakes/discord';
+import type { FakeGuild, NickWrite, RoleWrite } from '../fakes/discord';
 import type { FakeItem, FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
 import { saveLink } from '../../src/database/links';
 import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, until, type World } from '../harness';
@@ -70,12 +71,16 @@ const ITEMS: FakeItem[] = [
   { kind: 'asset', id: '4003', assetType: 'GEAR', collectible: true },
   { kind: 'asset', id: '4004', assetType: 'HAT', collectible: true, copies: 2 },
 ];
-const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1 };
+const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1, unverifiedWrites: 0, nickWrites: 0, wrongNicks: 0 };
 const violations: string[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
+/** The first server's unverified role: held exactly by its members with no link. */
+const unverified = { guildId: '', roleId: '' };
+
 function entitled(guildId: string, discordId: string, roleId: string): boolean | undefined {
+  if (guildId === unverified.guildId && roleId === unverified.roleId) return !members.find((m) => m.discordId === discordId)!.robloxId;
   const role = bound.find((r) => r.guild.id === guildId && r.roleId === roleId);
   if (!role) return undefined; // a scratch role, deleted on purpose: no truth to judge by
   const { robloxId } = members.find((m) => m.discordId === discordId)!;
@@ -94,6 +99,7 @@ function entitled(guildId: string, discordId: string, roleId: string): boolean |
 
 function judge(write: RoleWrite): void {
   figures.writes++;
+  if (write.roleId === unverified.roleId) figures.unverifiedWrites++;
   const truth = entitled(write.guildId, write.userId, write.roleId);
   if (truth === undefined) return;
   if (write.method === 'DELETE' && truth) {
@@ -104,6 +110,15 @@ function judge(write: RoleWrite): void {
     figures.wrongGrants++;
     violations.push(`wrong grant: role ${write.roleId} to ${write.userId} (${write.reason})`);
   }
+}
+
+/** The first server's nicknames are `{roblox-name}`: a nickname written must name the account linked at that moment. */
+function judgeNick(write: NickWrite): void {
+  figures.nickWrites++;
+  const { robloxId } = members.find((m) => m.discordId === write.userId)!;
+  if (write.guildId === world.guild.id && robloxId && write.nick === `Member${robloxId}`) return;
+  figures.wrongNicks++;
+  violations.push(`wrong nickname: ${write.nick} for ${write.userId}, linked to ${robloxId ?? 'nothing'}`);
 }
 
 beforeAll(async () => {
@@ -133,6 +148,7 @@ beforeAll(async () => {
   role(b, 'Ranked', 5, [
     { kind: 'rule', text: 'group:8001>=200 or (badge:2002 and not group:8001)', truth: (owns, _c, rank) => rank(GROUP) >= 200 || (owns('badge', '2002') && rank(GROUP) === 0) },
   ]);
+  Object.assign(unverified, { guildId: a.id, roleId: discord.addRole(a.id, 'Unverified', { position: 6 }) });
   role(b, 'Hat', 4, [{ kind: 'asset', id: '3003' }]);
   role(b, 'VIP', 3, [{ kind: 'gamepass', id: '1001' }]);
   // Server B asks about no collectibles: a rule of items only.
@@ -160,7 +176,9 @@ beforeAll(async () => {
     for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, createdBy: r.guild.ownerId, ...bindRow(r.roleId, bind) } });
   }
   for (const m of members) await db.link.create({ data: { discordUserId: m.discordId, robloxUserId: m.robloxId!, robloxUsername: `Member${m.robloxId}` } });
+  await db.serverSettings.create({ data: { guildId: a.id, unverifiedRoleId: unverified.roleId, nicknameTemplate: '{roblox-name}' } });
   discord.onRoleWrite = judge;
+  discord.onNickWrite = judgeNick;
   console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible, group and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
 }, 60_000);
 
@@ -276,11 +294,12 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
     await world.bot!.db.bind.create({ data: { guildId: guild.id, roleId: scratch.roleId, kind: 'gamepass', itemId: '1001', createdBy: guild.ownerId } });
   }
   const refusedRole = pick(bound).roleId;
-  discord.fault = (_method, template, params) => {
-    if (!template.endsWith('/roles/{role_id}') || !chance(0.5)) return undefined;
+  discord.fault = (method, template, params) => {
+    const nickname = method === 'PATCH' && template === '/guilds/{guild_id}/members/{user_id}';
+    if ((!template.endsWith('/roles/{role_id}') && !nickname) || !chance(0.5)) return undefined;
     if (discordFault === '429') return { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.05, global: false, code: 0 }, headers: { 'retry-after': '0.05', 'x-ratelimit-scope': 'user', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.05' } };
     if (discordFault === '5xx') return { status: pick([500, 502, 503]), body: { message: 'Server Error', code: 0 } };
-    if (discordFault === '50013' && params.role_id === refusedRole) return { status: 403, body: { code: 50013, message: 'Missing Permissions' } };
+    if (discordFault === '50013' && (nickname || params.role_id === refusedRole)) return { status: 403, body: { code: 50013, message: 'Missing Permissions' } };
     return undefined;
   };
 
@@ -348,12 +367,16 @@ function moveTheTruth(): void {
 
 function mismatches(): string[] {
   const wrong: string[] = [];
-  for (const role of bound) {
+  for (const role of [...bound, { guild: world.guild, roleId: unverified.roleId }]) {
     for (const m of members) {
       if (!role.guild.members.has(m.discordId)) continue;
       const has = world.discord.memberRoles(role.guild.id, m.discordId).includes(role.roleId);
       if (has !== entitled(role.guild.id, m.discordId, role.roleId)) wrong.push(`${m.discordId} ${has ? 'has' : 'lacks'} ${role.roleId}`);
     }
+  }
+  for (const m of members) {
+    const nick = world.discord.nickOf(world.guild.id, m.discordId);
+    if (m.robloxId && nick !== `Member${m.robloxId}`) wrong.push(`${m.discordId} is nicknamed ${nick}, not Member${m.robloxId}`);
   }
   return wrong;
 }
@@ -399,7 +422,8 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
       `  sync cycles:               ${figures.cycles} (${figures.faultyCycles} with faults injected, ${figures.restarts} bot restarts mid-run, ${figures.offline} offline spells with members moving)`,
       `  links:                     ${figures.unlinks} unlinks, ${figures.moves} accounts moved, ${figures.relinks} relinks`,
       `  server membership:         ${figures.joins} joins, ${figures.leaves} leaves (besides the injected leave-and-rejoin)`,
-      `  role writes judged:        ${figures.writes}`,
+      `  role writes judged:        ${figures.writes} (${figures.unverifiedWrites} of the unverified role)`,
+      `  nickname writes judged:    ${figures.nickWrites} (${figures.wrongNicks} wrong)`,
       `  wrong removals:            ${figures.wrongRemovals}`,
       `  wrong grants:              ${figures.wrongGrants}`,
       `  crashes / unhandled:       ${figures.crashes}`,
@@ -418,7 +442,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   expect(mismatches()).toEqual([]);
   expect(figures.convergedWithin).toBeGreaterThan(0);
   expect(figures.lostLinks + figures.lostBinds).toBe(0);
-  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline).toBeGreaterThan(0);
+  if (CYCLES >= 200) expect(figures.unlinks * figures.moves * figures.relinks * figures.joins * figures.leaves * figures.offline * figures.unverifiedWrites * figures.nickWrites).toBeGreaterThan(0);
   expect(figures.cycles).toBeGreaterThanOrEqual(Math.min(CYCLES, 200));
   expect(world.discord.specErrors).toEqual([]);
   expect(world.roblox.specErrors).toEqual([]);
