@@ -30,7 +30,6 @@ export async function chooseNicknameTemplate(deps: { db: Database; serverLog: Se
   await saveSettings(deps.db, guildId, { nicknameTemplate: text });
   await deps.serverLog.post(guildId, [`⚙️ ${userMention(member.id)} set the nickname template to \`${text}\`.`]);
   const notes = [`Linked members' nicknames will follow \`${text}\` (at most 32 characters): at once when they link or join, the others at their next sync (\`/sync\` does this server now). The server owner, members whose highest role is not below mine and members with the bypass role keep theirs.`];
-  if (parsed.parts.some((p) => 'groupRank' in p)) notes.push('`{group-rank:…}` shows nothing yet: group ranks are not read in this version.');
   if (!member.guild.members.me?.permissions.has(PermissionFlagsBits.ManageNicknames)) notes.push(`⚠️ ${NEEDS_PERMISSION}`);
   return { ok: true, reply: notes.join('\n') };
 }

@@ -50,10 +50,9 @@ describe('/settings nickname', () => {
     expect(await command(world.guild.ownerId, 'settings', [opt.sub('show')])).toContain('Nickname template: none');
   });
 
-  test('a valid template is saved, shown and logged; group ranks are said to show nothing yet', async () => {
+  test('a valid template is saved, shown and logged', async () => {
     const reply = await setTemplate('{smart-name} {group-rank:55}');
     expect(reply).toContain("Linked members' nicknames will follow `{smart-name} {group-rank:55}`");
-    expect(reply).toContain('group ranks are not read in this version');
     expect(reply).not.toContain('Manage Nicknames');
     expect(await command(world.guild.ownerId, 'settings', [opt.sub('show')])).toContain('Nickname template: `{smart-name} {group-rank:55}`');
     expect(posted()).toContainEqual(`⚙️ <@${world.guild.ownerId}> set the nickname template to \`{smart-name} {group-rank:55}\`.`);
@@ -132,6 +131,26 @@ describe('nicknames follow the link', () => {
     world.discord.setNick(world.guild.id, people.plain, 'again');
     expect(await command(people.plain, 'update')).toContain('Nickname set to “Bob (builder_bob)”.');
     expect(nick(people.plain)).toBe('Bob (builder_bob)');
+  });
+
+  test('{group-rank:<id>} shows the rank read in the same check, and nothing while it is unknown', async () => {
+    world.roblox.addGroup('55', 'Builders Guild', [1, 200]);
+    world.roblox.addUser({ id: '9707', name: 'ranked_rita' });
+    world.roblox.setRanks('55', '9707', [1, 200]); // several roles: the highest counts
+    expect(await setTemplate('{roblox-name} {group-rank:55}')).toContain('{group-rank:55}');
+    const rita = newMember(world, world.guild.id, 'rita');
+    await verifyByProfile(world, world.guild.id, rita, '9707');
+    expect(nick(rita)).toBe('ranked_rita 200');
+    // Roblox cannot be asked: the rank is unknown and renders as nothing; no other group is asked about.
+    world.roblox.fault = (route) => (route === 'groupMemberships' ? { status: 503, body: { code: 'UNAVAILABLE', message: 'down' } } : undefined);
+    try {
+      await command(rita, 'update');
+      expect(nick(rita)).toBe('ranked_rita');
+    } finally {
+      world.roblox.fault = undefined;
+    }
+    await command(rita, 'update');
+    expect(nick(rita)).toBe('ranked_rita 200');
   });
 
   test('turned off: nothing more is written', async () => {
