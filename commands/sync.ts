@@ -35,6 +35,8 @@ export const sync: SlashCommand = {
       await interaction.editReply(`A sync of this server is already running: ${result.progress.done} of ${result.progress.total} checked. Its summary goes to whoever started it; run \`/sync\` again when it is done.`);
       return;
     }
+    // Members without a link are not in a sync of linked members: the unverified role's pass walks them.
+    await services.unverifiedPass.startWhereSet([interaction.guildId]);
     await editing;
     await interaction.editReply(describe(result.progress, true));
   },

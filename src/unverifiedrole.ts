@@ -2,15 +2,15 @@
 // member's sync decides it (src/unverifiedplan.ts), and syncs already follow every way a member
 // becomes unlinked or linked: a join (src/events.ts syncs unlinked joiners of a server that has the
 // role), /unlink and a new link. The scheduled cycle walks linked members only, so when a server
-// sets the role, one paced pass walks that server's members in the membership index, a page at a
-// time (memory stays one page), and syncs the unlinked ones among them.
+// sets the role, at start-up and on /sync, one paced pass walks that server's members in the
+// membership index, a page at a time (memory stays one page), and syncs the unlinked ones among them.
 
 import type { GuildMember, Role } from 'discord.js';
 import { bindsOfServers } from './database/binds';
 import type { Database } from './database/client';
 import { linksAmong } from './database/links';
 import { membersOf } from './database/memberships';
-import { saveSettings } from './database/settings';
+import { saveSettings, unverifiedRoles } from './database/settings';
 import type { ServerLog } from './discord/serverlog';
 import type { DiscordSide } from './discord/servers';
 import type { Logger } from './log';
@@ -24,6 +24,11 @@ const PAGE = 100;
 export interface UnverifiedPass {
   /** Queues a pass over the server's members (again, if one is queued or running). */
   start(guildId: string): void;
+  /**
+   * Queues a pass for each of these servers that has an unverified role: at start-up (members who
+   * joined while the bot was offline) and on /sync, the two moments nothing else reaches them.
+   */
+  startWhereSet(guildIds: readonly string[]): Promise<void>;
   /** Settles once no pass is queued or running. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -66,6 +71,9 @@ export function createUnverifiedPass(deps: { db: Database; sync: MemberSync; log
         } while (again.has(guildId) && !stopped);
       })().finally(() => running.delete(guildId));
       running.set(guildId, run);
+    },
+    async startWhereSet(guildIds) {
+      for (const guildId of (await unverifiedRoles(deps.db, guildIds)).keys()) this.start(guildId);
     },
     async settled() {
       while (running.size > 0) await Promise.all(running.values());

@@ -9,11 +9,17 @@ export interface NicknameSetting {
 export async function syncSettings(db: Database, guildIds: readonly string[]): Promise<{ unverified: Map<string, string>; nicknames: Map<string, NicknameSetting> }> {
   const unverified = new Map<string, string>();
   const nicknames = new Map<string, NicknameSetting>();
-  if (guildIds.length === 0) return { unverified, nicknames };
-  const rows = await db.serverSettings.findMany({
-    where: { guildId: { in: [...guildIds] }, OR: [{ NOT: { unverifiedRoleId: null } }, { NOT: { nicknameTemplate: null } }] },
-    select: { guildId: true, unverifiedRoleId: true, nicknameTemplate: true, nicknameBypassRoleId: true },
-  });
+  // Prisma binds an `in` list as a parameter per id, and the SQLite adapter refuses past 999: a
+  // batch's members can be in thousands of servers between them (as bindsOfServers).
+  const rows = [];
+  for (let i = 0; i < guildIds.length; i += 500) {
+    rows.push(
+      ...(await db.serverSettings.findMany({
+        where: { guildId: { in: guildIds.slice(i, i + 500) }, OR: [{ NOT: { unverifiedRoleId: null } }, { NOT: { nicknameTemplate: null } }] },
+        select: { guildId: true, unverifiedRoleId: true, nicknameTemplate: true, nicknameBypassRoleId: true },
+      })),
+    );
+  }
   for (const row of rows) {
     if (row.unverifiedRoleId) unverified.set(row.guildId, row.unverifiedRoleId);
     if (row.nicknameTemplate) nicknames.set(row.guildId, { template: row.nicknameTemplate, bypassRoleId: row.nicknameBypassRoleId ?? undefined });

@@ -2,6 +2,7 @@
 // there, joins, links and unlinks, the schedule, and never a grant to a linked member.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { syncSettings } from '../../src/database/settings';
 import { PERMISSIONS } from '../fakes/discord';
 import { bind, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
 
@@ -123,6 +124,26 @@ describe('members without a link have it', () => {
     const warning = world.logs.find((l) => l.includes('some role changes could not be made') && l.includes(joiner));
     expect(warning).toMatch(/cannot add the unverified role @Unverified: @Unverified has gained Kick Members/);
     world.discord.updateRole(world.guild.id, roles.unverified, { permissions: 0n });
+  });
+
+  test('members who joined while the bot was offline get it at start-up; /sync reaches one it missed', async () => {
+    await world.bot!.stop();
+    const offline = newMember(world, world.guild.id, 'while-offline');
+    await startTestBot(world, {}, { unverifiedPageMs: 5 });
+    await world.bot!.indexReady();
+    await world.bot!.unverifiedReady();
+    expect(has(offline)).toBe(true);
+    // Taken away by hand: no join, link or unlink follows, but /sync walks the unlinked members too.
+    world.discord.setMemberRoles(world.guild.id, offline, []);
+    await command(world.guild.ownerId, 'sync');
+    await world.bot!.unverifiedReady();
+    expect(has(offline)).toBe(true);
+    await expectNoWrongWrites();
+  });
+
+  test('a batch whose members are in more than 999 servers reads their settings (SQLite binds at most 999 parameters)', async () => {
+    const guildIds = [world.guild.id, ...Array.from({ length: 1_200 }, (_, i) => String(10n ** 17n + BigInt(i)))];
+    expect((await syncSettings(world.bot!.db, guildIds)).unverified.get(world.guild.id)).toBe(roles.unverified);
   });
 
   test('turned off: new members no longer get it, and those who have it keep it', async () => {
