@@ -13,7 +13,7 @@ import type { Clock } from '../clock';
 import { apiUrl, type RobloxApi } from './api';
 import type { RateBudget } from './budget';
 import { robloxCall, type RobloxResult } from './http';
-import { cleanName, type ItemLookup, type LookupOptions } from './items';
+import { type ItemLookup, type LookupOptions, nameOf } from './items';
 
 /** Users per membership request: "up to 50" with the `-` wildcard (patterns page, List Group Memberships). */
 export const MAX_USERS_PER_REQUEST = 50;
@@ -114,15 +114,8 @@ export async function lookupGroupName(api: RobloxApi, groupId: string, options: 
   const http = options.interactive ? { ...api.http, maxAttempts: 1 } : api.http;
   const url = apiUrl(api.apiBaseUrl, `/cloud/v2/groups/${encodeURIComponent(groupId)}`);
   const result = await robloxCall({ url, ...keyed(api, api.budgets.groupNames), schema: group, priority: options.interactive }, http);
-  if (!result.ok) {
-    // An unknown group's status is undocumented (10.1, question 3): presumably 404 NOT_FOUND; 400 is read the same way.
-    const status = result.failure.status;
-    if (status === 404 || status === 400) return { kind: 'missing', detail: `HTTP ${status}` };
-    return { kind: 'unknown', detail: result.failure.detail };
-  }
-  if (result.value.id !== undefined && result.value.id !== groupId) return { kind: 'unknown', detail: `the answer was about group ${result.value.id}` };
-  const name = cleanName(result.value.displayName);
-  return name ? { kind: 'named', name } : { kind: 'unknown', detail: 'the answer had an empty name' };
+  // An unknown group's status is undocumented (10.1, question 3): presumably 404 NOT_FOUND; 400 is read the same way.
+  return nameOf(result, groupId, 'group', (value) => ({ id: value.id, name: value.displayName }));
 }
 
 /** How long a group's ranks are trusted: owners can re-rank roles, rarely (roblox-api.md 10.1: "about daily"). */

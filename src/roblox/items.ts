@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { apiUrl, type RobloxApi } from './api';
 import type { RateBudget } from './budget';
-import { robloxCall } from './http';
+import { robloxCall, type RobloxResult } from './http';
 
 export type NamedItemKind = 'gamepass' | 'badge' | 'asset';
 
@@ -59,14 +59,22 @@ export async function lookupItemName(api: RobloxApi, kind: NamedItemKind, itemId
   const endpoint = ENDPOINTS[kind];
   const http = options.interactive ? { ...api.http, maxAttempts: 1 } : api.http;
   const result = await robloxCall({ url: endpoint.url(api, itemId), budget: endpoint.budget(api), schema: endpoint.schema, priority: options.interactive }, http);
+  return nameOf(result, itemId, 'item', (value) => value);
+}
+
+/**
+ * A name lookup's answer, for items and groups alike: 404 or 400 means there is no such thing (the
+ * docs' rule for these endpoints); any other failure, an answer about something else or one with
+ * no name is "could not ask".
+ */
+export function nameOf<T>(result: RobloxResult<T>, asked: string, what: string, read: (value: T) => { id?: string | number; name: string }): ItemLookup {
   if (!result.ok) {
-    // The docs' rule for these endpoints: 404 or 400 means no such item, anything else "could not ask".
     const status = result.failure.status;
     if (status === 404 || status === 400) return { kind: 'missing', detail: `HTTP ${status}` };
     return { kind: 'unknown', detail: result.failure.detail };
   }
-  const { name, id } = result.value;
-  if (id !== undefined && String(id) !== itemId) return { kind: 'unknown', detail: `the answer was about item ${id}` };
+  const { id, name } = read(result.value);
+  if (id !== undefined && String(id) !== asked) return { kind: 'unknown', detail: `the answer was about ${what} ${id}` };
   const clean = cleanName(name);
   return clean ? { kind: 'named', name: clean } : { kind: 'unknown', detail: 'the answer had an empty name' };
 }
