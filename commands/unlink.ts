@@ -8,14 +8,7 @@ export const unlink: SlashCommand = {
   async run(interaction, services) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const discordUserId = interaction.user.id;
-    const removed = await services.db.$transaction(async (tx) => {
-      const link = await tx.link.findUnique({ where: { discordUserId } });
-      if (!link) return null;
-      await tx.link.delete({ where: { discordUserId } });
-      await tx.verification.deleteMany({ where: { discordUserId } });
-      await tx.outcome.deleteMany({ where: { robloxUserId: link.robloxUserId } });
-      return link;
-    });
+    const removed = await services.links.remove(discordUserId);
     if (!removed) throw new UserError('You have no linked Roblox account.');
     services.log.info({ discordUserId, robloxUserId: removed.robloxUserId }, 'account unlinked');
     await services.serverLog.post(interaction.guildId, [`✂️ ${userMention(discordUserId)} unlinked Roblox **${removed.robloxUsername}** (id ${removed.robloxUserId}).`]);

@@ -15,6 +15,7 @@ import { discordSide } from './discord/servers';
 import { interactionRouter } from './interactions';
 import { healthCheck } from './health';
 import { type ItemNames, startItemNames } from './itemnames';
+import { createLinkChanges, type LinkChanges } from './linkchanges';
 import type { Logger } from './log';
 import { createMetrics, robloxEndpoint } from './metrics';
 import { createPriorityShare } from './priorityshare';
@@ -68,6 +69,8 @@ export interface Bot {
   client: Client;
   db: Database;
   runs: SyncRuns;
+  /** Every change of a link goes through here (the fault suite moves accounts with it, as a proof would). */
+  links: LinkChanges;
   /** Settles once the membership index's pending reconciliations are done. */
   indexReady(): Promise<void>;
   /** Settles once no unverified-role pass is queued or running. */
@@ -140,15 +143,16 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   };
   const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });
   const sync = createMemberSync({ db, roblox, discord, log, clock, grants, metrics, stats: options.stats });
+  const links = createLinkChanges({ db, sync });
   const index = createMemberIndex({ db, discord, log, clock, pageIntervalMs: options.reconcilePageMs ?? RECONCILE_PAGE_MS });
   const housekeeping = createHousekeeping({ db, discord, index, serverLog, log, clock });
   const runs = createSyncRuns({ db, log, clock, sync, metrics, serverLog, indexReady: index.settled, stats: options.stats });
   const unverifiedPass = createUnverifiedPass({ db, sync, log, indexReady: index.settled, pageIntervalMs: options.unverifiedPageMs ?? UNVERIFIED_PAGE_MS });
-  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, serverLog, ...oauth });
+  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, links, serverLog, ...oauth });
   const itemNames = startItemNames({ db, roblox, log });
   // A tenth of an hour of the key's inventory budget per server, counted in members.
   const share = createPriorityShare(options.priorityShare ?? config.robloxInventoryRateLimit * 6, clock);
-  const services: Services = { db, roblox, discord, approvals, share, itemNames, sync, runs, log, clock, serverLog, grants, signIns, unverifiedPass };
+  const services: Services = { db, roblox, discord, approvals, share, itemNames, sync, links, runs, log, clock, serverLog, grants, signIns, unverifiedPass };
 
   const route = interactionRouter(COMMANDS, services);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -200,6 +204,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     client,
     db,
     runs,
+    links,
     indexReady: index.settled,
     unverifiedReady: unverifiedPass.settled,
     itemNames,

@@ -19,6 +19,7 @@ import type { Database } from './database/client';
 import type { ServerLog } from './discord/serverlog';
 import type { DiscordSide } from './discord/servers';
 import type { ItemNames } from './itemnames';
+import type { LinkChanges } from './linkchanges';
 import type { Logger } from './log';
 import type { Grants } from './oauth/grants';
 import type { SignIns } from './oauth/signin';
@@ -37,6 +38,8 @@ export interface Services {
   /** Each server's bounded share of priority re-checks (/sync, /update of someone else). */
   share: PriorityShare;
   sync: MemberSync;
+  /** Every change of a link, in the locks of the members it affects. */
+  links: LinkChanges;
   runs: SyncRuns;
   log: Logger;
   clock: Clock;

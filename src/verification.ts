@@ -4,9 +4,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Clock } from './clock';
 import type { Database } from './database/client';
-import { saveLink } from './database/links';
 import { FAILURE_REASONS } from './ownership';
 import type { Verification } from './generated/prisma/client';
+import type { LinkChanges } from './linkchanges';
 import type { RobloxApi } from './roblox/api';
 import type { Wait } from './roblox/budget';
 import type { RobloxFailure } from './roblox/http';
@@ -44,6 +44,7 @@ interface VerifyDeps {
   db: Database;
   roblox: RobloxApi;
   clock: Clock;
+  links: LinkChanges;
 }
 
 export interface RobloxAccount {
@@ -138,11 +139,10 @@ export async function confirmVerification(deps: VerifyDeps, pending: Verificatio
       error: `The code is not in the About of **${user.value.name}** yet. Save it on your profile (it can take a moment to show), then press the button again.`,
     };
   }
-  return deps.db.$transaction(async (tx) => {
-    // Spending the code and writing the link happen together: a code links once, at most.
-    const spent = await tx.verification.deleteMany({ where: { id: verificationId } });
-    if (spent.count === 0) return { kind: 'failed', error: 'This verification was already used. Run /verify again.', retry: false } as const;
-    const previousHolder = await saveLink(tx, { discordUserId: presserId, robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, robloxDisplayName: user.value.displayName, method: 'profile', at: new Date(deps.clock.now()) });
-    return { kind: 'linked', robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, guildId: pending.guildId, previousHolder } as const;
-  });
+  // Spending the code and writing the link happen together: a code links once, at most.
+  const spend = async (tx: Pick<Database, 'verification'>) => (await tx.verification.deleteMany({ where: { id: verificationId } })).count > 0;
+  const link = { discordUserId: presserId, robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, robloxDisplayName: user.value.displayName, method: 'profile', at: new Date(deps.clock.now()) } as const;
+  const { saved, previousHolder } = await deps.links.save(link, spend);
+  if (!saved) return { kind: 'failed', error: 'This verification was already used. Run /verify again.', retry: false };
+  return { kind: 'linked', robloxUserId: pending.robloxUserId, robloxUsername: user.value.name, guildId: pending.guildId, previousHolder };
 }

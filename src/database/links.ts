@@ -4,12 +4,22 @@ type Tx = Pick<Database, 'link' | 'oAuthGrant'>;
 
 export type LinkMethod = 'profile' | 'oauth';
 
+export interface ProvenLink {
+  discordUserId: string;
+  robloxUserId: string;
+  robloxUsername: string;
+  robloxDisplayName?: string;
+  method: LinkMethod;
+  at: Date;
+}
+
 /**
  * Writes a proven link, inside the caller's transaction. A Roblox account has one holder: proving it
  * moves it, and the previous holder (returned) loses the link and any consent given for it. A consent
- * for a different account than the one now linked is dropped too.
+ * for a different account than the one now linked is dropped too. Only src/linkchanges.ts calls it,
+ * holding the locks of both members.
  */
-export async function saveLink(tx: Tx, link: { discordUserId: string; robloxUserId: string; robloxUsername: string; robloxDisplayName?: string; method: LinkMethod; at: Date }): Promise<string | undefined> {
+export async function saveLink(tx: Tx, link: ProvenLink): Promise<string | undefined> {
   const previous = await tx.link.findFirst({ where: { robloxUserId: link.robloxUserId, NOT: { discordUserId: link.discordUserId } } });
   if (previous) {
     await tx.link.delete({ where: { discordUserId: previous.discordUserId } });
@@ -19,6 +29,21 @@ export async function saveLink(tx: Tx, link: { discordUserId: string; robloxUser
   const data = { robloxUserId: link.robloxUserId, robloxUsername: link.robloxUsername, robloxDisplayName: link.robloxDisplayName ?? null, method: link.method, linkedAt: link.at, checkedAt: null };
   await tx.link.upsert({ where: { discordUserId: link.discordUserId }, create: { discordUserId: link.discordUserId, ...data }, update: data });
   return previous?.discordUserId;
+}
+
+/** Who holds the account now, if anyone. */
+export async function holderOf(db: Pick<Database, 'link'>, robloxUserId: string): Promise<string | undefined> {
+  return (await db.link.findUnique({ where: { robloxUserId }, select: { discordUserId: true } }))?.discordUserId;
+}
+
+/** Deletes the member's link, inside the caller's transaction, with their pending proof and the account's outcomes; the link deleted, if any. */
+export async function deleteLink(tx: Pick<Database, 'link' | 'verification' | 'outcome'>, discordUserId: string): Promise<{ robloxUserId: string; robloxUsername: string } | undefined> {
+  const link = await tx.link.findUnique({ where: { discordUserId } });
+  if (!link) return undefined;
+  await tx.link.delete({ where: { discordUserId } });
+  await tx.verification.deleteMany({ where: { discordUserId } });
+  await tx.outcome.deleteMany({ where: { robloxUserId: link.robloxUserId } });
+  return link;
 }
 
 export interface LinkedAccount {

@@ -6,10 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Database } from '../database/client';
-import { saveLink } from '../database/links';
 import { type DiscordOAuth, discordAuthorizeUrl, discordUserFromCode } from '../discord/identity';
 import type { ServerLog } from '../discord/serverlog';
 import { onLinked } from '../linked';
+import type { LinkChanges } from '../linkchanges';
 import type { Logger } from '../log';
 import type { RobloxApi } from '../roblox/api';
 import type { Wait } from '../roblox/budget';
@@ -27,6 +27,7 @@ export interface SignInDeps {
   log: Logger;
   grants: Grants;
   sync: MemberSync;
+  links: LinkChanges;
   serverLog: ServerLog;
   settings: OAuthSettings;
   discordOAuth: DiscordOAuth;
@@ -111,11 +112,11 @@ export function createSignIns(deps: SignInDeps): SignIns {
     const account = await userinfo(deps.roblox, tokens.value.accessToken, onWait);
     if (!account.ok) return failed(robloxDown(account.failure.kind));
     const now = new Date(clock.now());
-    const previousHolder = await db.$transaction(async (tx) => {
-      const holder = await saveLink(tx, { discordUserId: row.discordUserId, robloxUserId: account.value.id, robloxUsername: account.value.name, robloxDisplayName: account.value.displayName, method: 'oauth', at: now });
+    const store = async (tx: Pick<Database, 'oAuthGrant'>) => {
       await deps.grants.store(tx, row.discordUserId, account.value.id, tokens.value);
-      return holder;
-    });
+      return true;
+    };
+    const { previousHolder } = await deps.links.save({ discordUserId: row.discordUserId, robloxUserId: account.value.id, robloxUsername: account.value.name, robloxDisplayName: account.value.displayName, method: 'oauth', at: now }, store);
     const linked = { discordUserId: row.discordUserId, guildId: row.guildId, robloxUserId: account.value.id, robloxUsername: account.value.name, proof: 'Sign in with Roblox', previousHolder };
     const sync = await onLinked(deps, linked).catch((error: unknown) => {
       deps.log.error({ err: error }, 'sync after sign-in failed; the next run will do it');

@@ -60,6 +60,13 @@ export interface MemberSync {
   one(discordUserId: string, options?: SyncOptions): Promise<MemberResult>;
   /** Syncs a batch; members skipped because of `stopping` are absent from the results. */
   batch(discordUserIds: readonly string[], options?: SyncOptions): Promise<MemberResult[]>;
+  /**
+   * Runs `work` holding the locks these members' checks hold: whatever changes a member's link runs
+   * here (src/linkchanges.ts), so no check reads a link that changes before the check is done. Taken
+   * in sorted order, so two changes never wait on each other; `work` must not take them again (nor
+   * sync these members, which takes them): that would wait on itself.
+   */
+  exclusive<T>(discordUserIds: readonly string[], work: () => Promise<T>): Promise<T>;
 }
 
 /** Members checked at once within a batch; Roblox's budget, not this, sets the pace. */
@@ -86,6 +93,11 @@ export function createMemberSync(deps: SyncDeps): MemberSync {
         if (server.problems.length > 0) deps.log.warn({ guildId: server.guildId, discordUserId, problems: server.problems }, 'some role changes could not be made');
       }
       return result;
+    },
+    exclusive(discordUserIds, work) {
+      const ids = [...new Set(discordUserIds)].sort();
+      if (ids.some((id) => locks.has(id))) deps.log.debug({ discordUserIds: ids }, 'a link change waits for a check of the member in flight');
+      return ids.reduceRight((inner, id) => () => locked(id, inner), work)();
     },
   };
 }

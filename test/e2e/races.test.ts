@@ -80,7 +80,7 @@ test('a bind removed during a sync stays removed, and its role is left alone aft
   expect(world.discord.memberRoles(world.guild.id, member).sort()).toEqual([vip, extra].sort());
 });
 
-describe('a cycle reads each member\'s link inside that member\'s lock', () => {
+describe('a link changes only between the checks of the members it affects', () => {
   /** Holds Roblox's inventory answers for one account until the test releases them. */
   function holdInventory(robloxUserId: string) {
     let release!: () => void;
@@ -92,6 +92,19 @@ describe('a cycle reads each member\'s link inside that member\'s lock', () => {
     };
   }
   const inventoryRequests = (robloxUserId: string) => world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === robloxUserId).length;
+  const logged = (message: string, discordUserId: string) => world.logs.some((l) => l.includes(`"msg":"${message}"`) && l.includes(discordUserId));
+  /** The change is stored, or waits for the member's lock: either way it has gone as far as it can before Roblox answers. */
+  const waited = (discordUserId: string) => logged('a link change waits for a check of the member in flight', discordUserId);
+  const changeUnderWay = (stored: () => boolean, discordUserId: string) => () => stored() || waited(discordUserId);
+  /** Roles given to `member` once `gone()` holds (they no longer hold the account): each one a perk stolen. */
+  function grantsOnceGone(member: string, gone: () => boolean): string[] {
+    const late: string[] = [];
+    world.discord.fault = (method, template, params) => {
+      if (method === 'PUT' && template.endsWith('/roles/{role_id}') && params.user_id === member && gone()) late.push(params.role_id!);
+      return undefined;
+    };
+    return late;
+  }
   // A linked bystander: the cycle asking Roblox about them shows its batch is under way.
   beforeAll(async () => {
     world.roblox.addUser({ id: '6012', name: 'Bystander', items: [] });
@@ -99,10 +112,12 @@ describe('a cycle reads each member\'s link inside that member\'s lock', () => {
   });
 
   /**
-   * The member's /update waits on Roblox, holding their lock; a cycle starts and its batch queues
-   * behind that lock; then the link changes; then Roblox answers.
+   * The member's /update waits on Roblox, holding their lock (they have lost the role meanwhile, so
+   * it has one to give); a cycle starts and its batch queues behind that lock; then the link change
+   * is made and goes as far as it can; then Roblox answers.
    */
   async function interleave(robloxUserId: string, member: string, change: () => Promise<void>) {
+    world.discord.setMemberRoles(world.guild.id, member, []);
     const release = holdInventory(robloxUserId);
     try {
       const held = inventoryRequests(robloxUserId);
@@ -115,44 +130,59 @@ describe('a cycle reads each member\'s link inside that member\'s lock', () => {
       const run = world.bot!.runs.runAll('race');
       await until(() => inventoryRequests('6012') > asked, "the cycle's batch to be under way");
       await change();
-      const afterChange = { requests: inventoryRequests(robloxUserId), writes: world.discord.roleWrites.length };
       release();
       await Promise.all([run, world.discord.answer(update)]);
-      return afterChange;
     } finally {
       world.roblox.fault = undefined;
     }
   }
 
-  test('/unlink while the batch waits: the old account is not asked again, its outcomes are not written back', async () => {
+  test('/unlink while a check of the member waits on Roblox: no role is given for the account once it is let go', async () => {
     world.roblox.addUser({ id: '6010', name: 'Unlinker', items: [{ kind: 'gamepass', id: '1001' }] });
     const member = newMember(world, world.guild.id, 'unlinker');
     await verifyByProfile(world, world.guild.id, member, '6010');
+    const unlinked = () => logged('account unlinked', member);
+    const late = grantsOnceGone(member, unlinked);
     let unlink: ReturnType<typeof world.discord.sendCommand> | undefined;
-    const after = await interleave('6010', member, async () => {
-      unlink = world.discord.sendCommand(world.guild.id, member, 'unlink');
-      await until(async () => (await world.bot!.db.link.findUnique({ where: { discordUserId: member } })) === null, 'the unlink to be stored');
-    });
-    await world.discord.answer(unlink!);
-    expect(inventoryRequests('6010')).toBe(after.requests);
+    try {
+      await interleave('6010', member, async () => {
+        unlink = world.discord.sendCommand(world.guild.id, member, 'unlink');
+        await until(changeUnderWay(unlinked, member), 'the unlink to be stored or to wait for the check');
+      });
+      expect(await world.discord.answer(unlink!)).toContain('Unlinked');
+    } finally {
+      world.discord.fault = undefined;
+    }
+    expect(late).toEqual([]);
+    expect(waited(member)).toBe(true);
+    expect(await world.bot!.db.link.findUnique({ where: { discordUserId: member } })).toBeNull();
     expect(await world.bot!.db.outcome.count({ where: { robloxUserId: '6010' } })).toBe(0);
-    expect(world.discord.roleWrites.slice(after.writes).filter((w) => w.userId === member && w.method === 'PUT')).toEqual([]);
     expect(world.discord.memberRoles(world.guild.id, member)).toEqual([]);
   });
 
-  test('the account moves to someone else while the batch waits: the old holder is not checked as its owner', async () => {
+  test("the account moves to someone else's profile-code proof while a check of its holder waits on Roblox: the holder is given nothing for it, the taker gets the role", async () => {
     world.roblox.addUser({ id: '6011', name: 'Mover', items: [{ kind: 'gamepass', id: '1001' }] });
     const [holder, taker] = [newMember(world, world.guild.id, 'holder'), newMember(world, world.guild.id, 'taker')];
     await verifyByProfile(world, world.guild.id, holder, '6011');
-    let moved = 0;
-    const after = await interleave('6011', holder, async () => {
-      await verifyByProfile(world, world.guild.id, taker, '6011');
-      moved = inventoryRequests('6011');
-    });
-    await until(() => world.discord.memberRoles(world.guild.id, holder).length === 0, 'the previous holder to lose the role');
-    // After the move only the taker's own check asks Roblox about the account.
-    expect(inventoryRequests('6011')).toBe(moved);
-    expect(after.requests).toBe(moved);
+    // The taker's proof, up to the button.
+    const started = world.discord.sendCommand(world.guild.id, taker, 'verify', [opt.string('username', 'Mover')]);
+    world.roblox.users.get('6011')!.about = codeOf(await world.discord.answer(started));
+    const moved = () => logged('account linked', taker);
+    const late = grantsOnceGone(holder, moved);
+    let press: ReturnType<typeof world.discord.clickButton> | undefined;
+    try {
+      await interleave('6011', holder, async () => {
+        press = world.discord.clickButton(started, taker, buttonId(started));
+        await until(changeUnderWay(moved, taker), 'the move to be stored or to wait for the check');
+      });
+      expect(await world.discord.answer(press!)).toContain('Mover');
+      await until(() => world.discord.memberRoles(world.guild.id, holder).length === 0, 'the previous holder to lose the role');
+    } finally {
+      world.discord.fault = undefined;
+    }
+    expect(late).toEqual([]);
+    expect(waited(holder) && waited(taker)).toBe(true);
+    expect((await world.bot!.db.link.findUnique({ where: { robloxUserId: '6011' } }))?.discordUserId).toBe(taker);
     const writes = world.discord.roleWrites.filter((w) => w.userId === holder).slice(-1);
     expect(writes.map((w) => [w.method, w.reason])).toEqual([['DELETE', 'gatepass: no linked Roblox account']]);
     expect(world.discord.memberRoles(world.guild.id, taker)).toEqual([vip]);
