@@ -11,7 +11,6 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { collectibleBind, groupBind, ruleBind } from '../../src/bindings';
 import type { FakeGuild, NickWrite, RoleWrite } from '../fakes/discord';
 import type { FakeItem, FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
-import { saveLink } from '../../src/database/links';
 import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, until, type World } from '../harness';
 
 const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -242,7 +241,10 @@ function drift(member: (typeof members)[number]): void {
 
 /** Between cycles: a member unlinks (through /unlink), an account moves to another member, or an unlinked member links again. */
 async function moveTheLinks(): Promise<void> {
-  const db = world.bot!.db;
+  // Through the bot's own link changes, as a proof stores them: in the locks of the members a change
+  // affects. The truth changes inside those locks, where the link does: a check of the member in
+  // flight finishes with the link it read first.
+  const links = world.bot!.links;
   const held = new Set(members.map((m) => m.robloxId));
   const linked = members.filter((m) => m.robloxId);
   const roll = random();
@@ -253,20 +255,24 @@ async function moveTheLinks(): Promise<void> {
     if (!answer.includes('Unlinked')) throw new Error(`unlink failed: ${answer}`);
     figures.unlinks++;
   } else if (roll < 0.14 && linked.length > 1) {
-    // The account moves: the taker proves it (saveLink is what both proofs call).
+    // The account moves: the taker proves it (both proofs store it through links.save).
     const from = pick(linked);
     const to = pick(members.filter((m) => m !== from));
     const account = from.robloxId!;
-    from.robloxId = undefined;
-    to.robloxId = account;
-    await db.$transaction((tx) => saveLink(tx, { discordUserId: to.discordId, robloxUserId: account, robloxUsername: `Member${account}`, method: 'profile', at: new Date() }));
+    await links.save({ discordUserId: to.discordId, robloxUserId: account, robloxUsername: `Member${account}`, method: 'profile', at: new Date() }, async () => {
+      from.robloxId = undefined;
+      to.robloxId = account;
+      return true;
+    });
     figures.moves++;
   } else if (roll < 0.24) {
     const member = members.find((m) => !m.robloxId);
     const free = accounts.find((id) => !held.has(id));
     if (!member || !free) return;
-    member.robloxId = free;
-    await db.$transaction((tx) => saveLink(tx, { discordUserId: member.discordId, robloxUserId: free, robloxUsername: `Member${free}`, method: 'profile', at: new Date() }));
+    await links.save({ discordUserId: member.discordId, robloxUserId: free, robloxUsername: `Member${free}`, method: 'profile', at: new Date() }, async () => {
+      member.robloxId = free;
+      return true;
+    });
     figures.relinks++;
   }
 }
