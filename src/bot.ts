@@ -186,6 +186,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     if (robloxProblem) log.warn(`${robloxProblem} Until it can be reached, ownership is unknown and no role is changed.`);
     if (await ensureCommandsRegistered(client.application!, COMMANDS.map((c) => c.definition))) log.info('slash commands registered');
     await housekeeping.atStart();
+    // Members who joined while the bot was offline: nothing else gives them the unverified role.
+    await unverifiedPass.startWhereSet(discord.serverIds());
   } catch (error) {
     await stopAll();
     throw error;

@@ -2,7 +2,7 @@
 // member's sync decides it (src/unverifiedplan.ts), and syncs already follow every way a member
 // becomes unlinked or linked: a join (src/events.ts syncs unlinked joiners of a server that has the
 // role), /unlink and a new link. The scheduled cycle walks linked members only, so when a server
-// sets the role and on /sync, one paced pass walks that server's members in the
+// sets the role, at start-up and on /sync, one paced pass walks that server's members in the
 // membership index, a page at a time (memory stays one page), and syncs the unlinked ones among them.
 
 import type { GuildMember, Role } from 'discord.js';
@@ -24,7 +24,10 @@ const PAGE = 100;
 export interface UnverifiedPass {
   /** Queues a pass over the server's members (again, if one is queued or running). */
   start(guildId: string): void;
-  /** Queues a pass for each of these servers that has an unverified role (on /sync: nothing else reaches members who never linked). */
+  /**
+   * Queues a pass for each of these servers that has an unverified role: at start-up (members who
+   * joined while the bot was offline) and on /sync, the two moments nothing else reaches them.
+   */
   startWhereSet(guildIds: readonly string[]): Promise<void>;
   /** Settles once no pass is queued or running. */
   settled(): Promise<void>;

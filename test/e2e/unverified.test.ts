@@ -126,14 +126,18 @@ describe('members without a link have it', () => {
     world.discord.updateRole(world.guild.id, roles.unverified, { permissions: 0n });
   });
 
-  test('/sync reaches an unlinked member nothing else did', async () => {
-    const missed = newMember(world, world.guild.id, 'missed');
-    await until(() => has(missed), 'the joiner to get the unverified role');
+  test('members who joined while the bot was offline get it at start-up; /sync reaches one it missed', async () => {
+    await world.bot!.stop();
+    const offline = newMember(world, world.guild.id, 'while-offline');
+    await startTestBot(world, {}, { unverifiedPageMs: 5 });
+    // No join event reached the bot: only the start-up pass can give it.
+    await world.bot!.unverifiedReady();
+    expect(has(offline)).toBe(true);
     // Taken away by hand: no join, link or unlink follows, but /sync walks the unlinked members too.
-    world.discord.setMemberRoles(world.guild.id, missed, []);
+    world.discord.setMemberRoles(world.guild.id, offline, []);
     await command(world.guild.ownerId, 'sync');
     await world.bot!.unverifiedReady();
-    expect(has(missed)).toBe(true);
+    expect(has(offline)).toBe(true);
     await expectNoWrongWrites();
   });
 
