@@ -78,11 +78,14 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 /** The first server's unverified role: held exactly by its members with no link. */
 const unverified = { guildId: '', roleId: '' };
 
+/** The account the member holds now; none for the servers' owners, outside the model and never linked (the start-up pass reaches them). */
+const accountOf = (discordId: string) => members.find((m) => m.discordId === discordId)?.robloxId;
+
 function entitled(guildId: string, discordId: string, roleId: string): boolean | undefined {
-  if (guildId === unverified.guildId && roleId === unverified.roleId) return !members.find((m) => m.discordId === discordId)!.robloxId;
+  if (guildId === unverified.guildId && roleId === unverified.roleId) return !accountOf(discordId);
   const role = bound.find((r) => r.guild.id === guildId && r.roleId === roleId);
   if (!role) return undefined; // a scratch role, deleted on purpose: no truth to judge by
-  const { robloxId } = members.find((m) => m.discordId === discordId)!;
+  const robloxId = accountOf(discordId);
   if (!robloxId) return false; // unlinked: no account to own anything, not even "verified"
   const owns = (kind: FakeItemKind, id: string) => world.roblox.owns(robloxId, kind, id);
   const collectibles = (types: string[] = []) => world.roblox.collectibles(robloxId, types);
@@ -114,7 +117,7 @@ function judge(write: RoleWrite): void {
 /** The first server's nicknames are `{roblox-name}`: a nickname written must name the account linked at that moment. */
 function judgeNick(write: NickWrite): void {
   figures.nickWrites++;
-  const { robloxId } = members.find((m) => m.discordId === write.userId)!;
+  const robloxId = accountOf(write.userId);
   if (write.guildId === world.guild.id && robloxId && write.nick === `Member${robloxId}`) return;
   figures.wrongNicks++;
   violations.push(`wrong nickname: ${write.nick} for ${write.userId}, linked to ${robloxId ?? 'nothing'}`);
@@ -420,7 +423,10 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
     if (mismatches().length === 0) figures.convergedWithin = extra;
   }
   const own429 = (['inventory', 'user', 'groupMemberships', 'groupRoles'] as const).reduce((n, route) => n + world.roblox.count(route, 429), 0) - figures.injected429;
-  figures.crashes = unhandled.length + world.logs.filter((l) => /"level":(50|60)/.test(l) && !l.includes('ROBLOX_API_KEY')).length;
+  const errors = world.logs.filter((l) => /"level":(50|60)/.test(l) && !l.includes('ROBLOX_API_KEY'));
+  figures.crashes = unhandled.length + errors.length;
+  // What crashed, so a failing seed says why without a second run.
+  for (const crash of [...unhandled, ...errors]) console.log('crash:', crash);
 
   console.log(
     [
