@@ -36,13 +36,13 @@ export async function currentLink(db: Database, discordUserId: string): Promise<
 export async function linksAmong(db: Pick<Database, '$queryRaw'>, discordUserIds: readonly string[]): Promise<Map<string, string>> {
   if (discordUserIds.length === 0) return new Map();
   const rows = await db.$queryRaw<{ discordUserId: string; robloxUserId: string }[]>`
-    SELECT "discordUserId", "robloxUserId" FROM "Link" WHERE ${among('discordUserId', discordUserIds)}`;
+    SELECT "discordUserId", "robloxUserId" FROM "Link" WHERE ${among(db, 'discordUserId', discordUserIds)}`;
   return new Map(rows.map((row) => [row.discordUserId, row.robloxUserId]));
 }
 
 export async function markChecked(db: Pick<Database, '$executeRaw'>, discordUserIds: readonly string[], at: Date): Promise<void> {
   if (discordUserIds.length === 0) return;
-  await db.$executeRaw`UPDATE "Link" SET "checkedAt" = ${at} WHERE ${among('discordUserId', discordUserIds)}`;
+  await db.$executeRaw`UPDATE "Link" SET "checkedAt" = ${at} WHERE ${among(db, 'discordUserId', discordUserIds)}`;
 }
 
 /** Up to `limit` links a cycle begun at `startedAt` has still to check, stalest first. */
