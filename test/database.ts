@@ -35,9 +35,12 @@ export async function createPostgresDatabase(serverUrl: string): Promise<string>
   return url.toString();
 }
 
+/** Drops a database, from the server's `postgres` database (one cannot drop the database one is in). */
 export async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  await onServer(TEST_POSTGRES_URL ?? databaseUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const server = new URL(databaseUrl);
+  const name = server.pathname.slice(1);
+  server.pathname = '/postgres';
+  await onServer(server.toString(), (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
 /** The database URL for a test: in `dir` for SQLite, a fresh database for PostgreSQL. */
