@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Database, migrateDatabase, openDatabase } from '../../src/database/client';
-import { linksAmong, markChecked, stalestUnchecked } from '../../src/database/links';
+import { currentLink, linksAmong, markChecked, stalestUnchecked } from '../../src/database/links';
 import { loadFollowed, saveFollowChanges } from '../../src/database/membersync';
-import { dropUnseen, forgetServers, markAbsent, markPresent, serversNotAmong, serversOf } from '../../src/database/memberships';
+import { countLinkedMembersOf, dropUnseen, forgetServers, linkedMembersOf, markAbsent, markPresent, membersOf, serversNotAmong, serversOf } from '../../src/database/memberships';
+import { saveSettings, syncSettings } from '../../src/database/settings';
 import { createPostgresDatabase, dropTestDatabase, TEST_POSTGRES_URL } from '../database';
 
 const engines = TEST_POSTGRES_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
@@ -61,6 +62,26 @@ describe.each(engines)('storage on %s', (engine) => {
     await markChecked(db, ['d1'], t2);
     expect(await linksAmong(db, ['d1', 'd2', `x') OR 1=1 --`])).toEqual(new Map([['d1', 'r1'], ['d2', 'r2']]));
     expect(await stalestUnchecked(db, new Date('2026-12-01T00:00:00Z'), 10)).toEqual(['d3', 'd2', 'd1']);
+  });
+
+  test("a server's members in pages, its linked ones counted, a link read with its display name", async () => {
+    await db.link.update({ where: { discordUserId: 'd2' }, data: { robloxDisplayName: 'Two' } });
+    await markPresent(db, 'g9', ['d1', 'd2', 'x1', 'x2', 'd3'], t1);
+    expect(await membersOf(db, 'g9', '', 2)).toEqual(['d1', 'd2']);
+    expect(await membersOf(db, 'g9', 'd2', 2)).toEqual(['d3', 'x1']);
+    expect(await linkedMembersOf(db, 'g9', 'd1', 10)).toEqual(['d2', 'd3']);
+    expect(await countLinkedMembersOf(db, 'g9')).toBe(3);
+    expect(await currentLink(db, 'd2')).toEqual({ robloxUserId: 'r2', robloxUsername: 'user2', robloxDisplayName: 'Two' });
+    expect(await currentLink(db, 'd1')).toEqual({ robloxUserId: 'r1', robloxUsername: 'user1', robloxDisplayName: null });
+  });
+
+  test('settings a sync keeps: the unverified role and nicknames, only of servers that set them', async () => {
+    await saveSettings(db, 's1', { unverifiedRoleId: 'u1' });
+    await saveSettings(db, 's2', { nicknameTemplate: '{roblox-name}', nicknameBypassRoleId: 'b2' });
+    await saveSettings(db, 's3', { unverifiedRoleId: null });
+    const { unverified, nicknames } = await syncSettings(db, ['s1', 's2', 's3', 's4']);
+    expect(unverified).toEqual(new Map([['s1', 'u1']]));
+    expect(nicknames).toEqual(new Map([['s2', { template: '{roblox-name}', bypassRoleId: 'b2' }]]));
   });
 });
 
