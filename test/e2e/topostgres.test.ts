@@ -23,6 +23,8 @@ afterAll(async () => {
   if (postgresUrl) await dropTestDatabase(postgresUrl);
 });
 
+if (!TEST_POSTGRES_URL) console.log('topostgres.test.ts: skipped, it needs a PostgreSQL server (set TEST_POSTGRES_URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres)');
+
 describe.skipIf(!TEST_POSTGRES_URL)('migrate-to-postgres', () => {
   test('copies everything, refuses a second copy, and the bot carries on from PostgreSQL', async () => {
     world = await createWorld();
