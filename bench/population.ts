@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { collectibleBind, groupBind, ruleBind } from '../src/bindings';
 import type { Config } from '../src/config';
 import { migrateDatabase, openDatabase } from '../src/database/client';
+import { createPostgresDatabase } from '../test/database';
 import { FakeDiscord } from '../test/fakes/discord';
 import { type FakeItem, type FakeItemKind, FakeRoblox } from '../test/fakes/roblox';
 
@@ -105,7 +106,8 @@ export async function buildWorld(p: Population) {
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
-  const databaseUrl = `file:${join(dir, 'bench.db')}`;
+  // BENCH_POSTGRES_URL (a PostgreSQL server): a fresh database there instead of a SQLite file.
+  const databaseUrl = process.env.BENCH_POSTGRES_URL ? await createPostgresDatabase(process.env.BENCH_POSTGRES_URL) : `file:${join(dir, 'bench.db')}`;
   await migrateDatabase(databaseUrl);
   const db = openDatabase(databaseUrl);
   await db.bind.createMany({

@@ -10,6 +10,7 @@
 
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dropTestDatabase } from '../test/database';
 import { parseArgs } from 'node:util';
 import { bundle } from '../build.mjs';
 import { createRobloxApi } from '../src/roblox/api';
@@ -94,6 +95,7 @@ async function measure<T>(p: Population, cycles: number, afterCycles?: (world: W
   const linked = new Set(world.links.map((l) => l.discordUserId));
   const memberships = world.servers.reduce((n, { guild }) => n + [...guild.members.keys()].filter((id) => linked.has(id)).length, 0);
   await Promise.all([world.discord.close(), world.roblox.close()]);
+  await dropTestDatabase(world.config.databaseUrl);
   rmSync(world.dir, { recursive: true, force: true });
   return { cycles: results, idleRssMb, naive, after, memberships };
 }

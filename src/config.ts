@@ -2,7 +2,7 @@
 
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
-import { DEFAULT_DATABASE_URL } from './database/url';
+import { DEFAULT_DATABASE_URL, databaseUrlProblem } from './database/url';
 import { DEFAULT_USERNAMES_PER_MINUTE, DOCUMENTED_GROUPS_PER_MINUTE, DOCUMENTED_USERS_PER_MINUTE } from './roblox/api';
 import { parseTokenKey } from './oauth/sealing';
 
@@ -62,7 +62,16 @@ const schema = z
       .refine((t) => t.split('.').length === 3 && !/\s/.test(t), 'does not look like a bot token (three parts separated by dots)'),
     DISCORD_APPLICATION_ID: optional(z.string().regex(SNOWFLAKE, 'must be a numeric Discord id').optional()),
     ROBLOX_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required').refine((k) => !/\s/.test(k), 'must not contain spaces'),
-    DATABASE_URL: optional(z.string().startsWith('file:', 'must be a SQLite file URL such as file:./data/gatepass.db').default(DEFAULT_DATABASE_URL)),
+    DATABASE_URL: optional(
+      z
+        .string()
+        .trim()
+        .superRefine((url, ctx) => {
+          const problem = databaseUrlProblem(url);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .default(DEFAULT_DATABASE_URL),
+    ),
     SYNC_CRON: optional(z.string().refine((c) => validCron(c), 'is not a valid cron expression (e.g. "*/30 * * * *")').default('*/30 * * * *')),
     ROBLOX_INVENTORY_RATE_LIMIT: perMinute(100),
     ROBLOX_USERS_RATE_LIMIT: perMinute(DOCUMENTED_USERS_PER_MINUTE),

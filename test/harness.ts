@@ -10,6 +10,7 @@ import { createLogger } from '../src/log';
 import { WAITING_MARK } from '../src/waiting';
 import { FakeDiscord, type FakeGuild } from './fakes/discord';
 import { FakeRoblox } from './fakes/roblox';
+import { dropTestDatabase, testDatabaseUrl } from './database';
 
 export const ROBLOX_KEY = 'test-roblox-key-7c1d2b9e';
 
@@ -37,7 +38,7 @@ export async function createWorld(): Promise<World> {
     discordToken: discord.token,
     discordApplicationId: discord.applicationId,
     robloxApiKey: ROBLOX_KEY,
-    databaseUrl: `file:${join(dir, 'gatepass.db')}`,
+    databaseUrl: await testDatabaseUrl(dir),
     syncCron: '0 0 1 1 *', // effectively never; cron tests set their own
     robloxInventoryRateLimit: 100,
     robloxUsersRateLimit: 1000,
@@ -66,6 +67,7 @@ export async function startTestBot(world: World, config: Partial<Config> = {}, o
 export async function destroyWorld(world: World): Promise<void> {
   await world.bot?.stop();
   await Promise.all([world.discord.close(), world.roblox.close()]);
+  await dropTestDatabase(world.config.databaseUrl);
   rmSync(world.dir, { recursive: true, force: true });
 }
 

@@ -35,7 +35,7 @@ export async function bindsOfServers(db: Database, guildIds: readonly string[]):
 /** Binds of roles a server no longer has (deleted while the bot was offline), by server. */
 export async function deleteBindsOfMissingRoles(db: Database, rolesByServer: ReadonlyMap<string, ReadonlySet<string>>): Promise<{ guildId: string; roleId: string }[]> {
   const bound = await db.$queryRaw<{ guildId: string; roleId: string }[]>`
-    SELECT DISTINCT "guildId", "roleId" FROM "Bind" WHERE ${among('guildId', [...rolesByServer.keys()])}`;
+    SELECT DISTINCT "guildId", "roleId" FROM "Bind" WHERE ${among(db, 'guildId', [...rolesByServer.keys()])}`;
   const gone = bound.filter((b) => !rolesByServer.get(b.guildId)?.has(b.roleId));
   for (const { guildId, roleId } of gone) await db.bind.deleteMany({ where: { guildId, roleId } });
   return gone;
@@ -43,7 +43,7 @@ export async function deleteBindsOfMissingRoles(db: Database, rolesByServer: Rea
 
 /** Which of these servers have any bind. */
 export async function serversWithBinds(db: Database, guildIds: readonly string[]): Promise<Set<string>> {
-  const rows = await db.$queryRaw<{ guildId: string }[]>`SELECT DISTINCT "guildId" FROM "Bind" WHERE ${among('guildId', guildIds)}`;
+  const rows = await db.$queryRaw<{ guildId: string }[]>`SELECT DISTINCT "guildId" FROM "Bind" WHERE ${among(db, 'guildId', guildIds)}`;
   return new Set(rows.map((row) => row.guildId));
 }
 

@@ -1,4 +1,5 @@
-import { among, type Database } from './client';
+import { Prisma } from '../generated/prisma/client';
+import { among, type Database, isPostgres } from './client';
 
 type Tx = Pick<Database, 'link' | 'oAuthGrant'>;
 
@@ -63,21 +64,23 @@ export async function currentLink(db: Database, discordUserId: string): Promise<
 export async function linksAmong(db: Pick<Database, '$queryRaw'>, discordUserIds: readonly string[]): Promise<Map<string, string>> {
   if (discordUserIds.length === 0) return new Map();
   const rows = await db.$queryRaw<{ discordUserId: string; robloxUserId: string }[]>`
-    SELECT "discordUserId", "robloxUserId" FROM "Link" WHERE ${among('discordUserId', discordUserIds)}`;
+    SELECT "discordUserId", "robloxUserId" FROM "Link" WHERE ${among(db, 'discordUserId', discordUserIds)}`;
   return new Map(rows.map((row) => [row.discordUserId, row.robloxUserId]));
 }
 
 export async function markChecked(db: Pick<Database, '$executeRaw'>, discordUserIds: readonly string[], at: Date): Promise<void> {
   if (discordUserIds.length === 0) return;
-  await db.$executeRaw`UPDATE "Link" SET "checkedAt" = ${at} WHERE ${among('discordUserId', discordUserIds)}`;
+  await db.$executeRaw`UPDATE "Link" SET "checkedAt" = ${at} WHERE ${among(db, 'discordUserId', discordUserIds)}`;
 }
 
 /** Up to `limit` links a cycle begun at `startedAt` has still to check, stalest first. */
 export async function stalestUnchecked(db: Database, startedAt: Date, limit: number): Promise<string[]> {
-  // SQLite sorts NULL (never checked) first on its own, in the (checkedAt, linkedAt) index's order.
+  // SQLite sorts NULL (never checked) first on its own, in the (checkedAt, linkedAt) index's order;
+  // PostgreSQL sorts it last unless told.
+  const order = isPostgres(db) ? Prisma.sql`"checkedAt" NULLS FIRST, "linkedAt"` : Prisma.sql`"checkedAt", "linkedAt"`;
   const rows = await db.$queryRaw<{ discordUserId: string }[]>`
     SELECT "discordUserId" FROM "Link" WHERE "checkedAt" IS NULL OR "checkedAt" < ${startedAt}
-    ORDER BY "checkedAt", "linkedAt" LIMIT ${limit}`;
+    ORDER BY ${order} LIMIT ${limit}`;
   return rows.map((row) => row.discordUserId);
 }
 

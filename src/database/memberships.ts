@@ -1,15 +1,15 @@
-// The membership index (which servers each member is in), in raw SQL with lists bound as one JSON
+// The membership index (which servers each member is in), in raw SQL with lists bound as one
 // parameter, like outcomes: a cycle asks it about a hundred members at a time, a reconciliation
 // writes a thousand rows a page.
 
-import { among, type Database } from './client';
+import { among, type Database, rowsOf, timestamp } from './client';
 
 /** The servers the index names for each member (members in none are absent from the map). */
 export async function serversOf(db: Database, discordUserIds: readonly string[]): Promise<Map<string, string[]>> {
   const byMember = new Map<string, string[]>();
   if (discordUserIds.length === 0) return byMember;
   const rows = await db.$queryRaw<{ guildId: string; discordUserId: string }[]>`
-    SELECT "guildId", "discordUserId" FROM "Membership" WHERE ${among('discordUserId', discordUserIds)} ORDER BY "guildId"`;
+    SELECT "guildId", "discordUserId" FROM "Membership" WHERE ${among(db, 'discordUserId', discordUserIds)} ORDER BY "guildId"`;
   for (const { guildId, discordUserId } of rows) {
     const list = byMember.get(discordUserId);
     if (list) list.push(guildId);
@@ -23,7 +23,7 @@ export async function markPresent(db: Database, guildId: string, discordUserIds:
   if (discordUserIds.length === 0) return;
   await db.$executeRaw`
     INSERT INTO "Membership" ("guildId", "discordUserId", "seenAt")
-    SELECT ${guildId}, value, ${at} FROM json_each(${JSON.stringify(discordUserIds)}) WHERE true
+    SELECT ${guildId}, value, ${timestamp(db, at)} FROM ${rowsOf(db, discordUserIds)} WHERE true
     ON CONFLICT ("guildId", "discordUserId") DO UPDATE SET "seenAt" = excluded."seenAt"`;
 }
 
@@ -31,8 +31,8 @@ export async function markPresent(db: Database, guildId: string, discordUserIds:
 export async function markAbsent(db: Database, guildId: string, discordUserIds: readonly string[]): Promise<void> {
   if (discordUserIds.length === 0) return;
   await db.$transaction([
-    db.$executeRaw`DELETE FROM "Membership" WHERE "guildId" = ${guildId} AND ${among('discordUserId', discordUserIds)}`,
-    db.$executeRaw`DELETE FROM "MemberSync" WHERE "guildId" = ${guildId} AND ${among('discordUserId', discordUserIds)}`,
+    db.$executeRaw`DELETE FROM "Membership" WHERE "guildId" = ${guildId} AND ${among(db, 'discordUserId', discordUserIds)}`,
+    db.$executeRaw`DELETE FROM "MemberSync" WHERE "guildId" = ${guildId} AND ${among(db, 'discordUserId', discordUserIds)}`,
   ]);
 }
 
@@ -53,15 +53,15 @@ export async function dropUnseen(db: Database, guildId: string, since: Date): Pr
 export async function forgetServers(db: Database, guildIds: readonly string[]): Promise<void> {
   if (guildIds.length === 0) return;
   await db.$transaction([
-    db.$executeRaw`DELETE FROM "Membership" WHERE ${among('guildId', guildIds)}`,
-    db.$executeRaw`DELETE FROM "MemberSync" WHERE ${among('guildId', guildIds)}`,
+    db.$executeRaw`DELETE FROM "Membership" WHERE ${among(db, 'guildId', guildIds)}`,
+    db.$executeRaw`DELETE FROM "MemberSync" WHERE ${among(db, 'guildId', guildIds)}`,
   ]);
 }
 
 /** Servers the index holds rows for that are not among `current` (left while the bot was offline). */
 export async function serversNotAmong(db: Database, current: readonly string[]): Promise<string[]> {
   const rows = await db.$queryRaw<{ guildId: string }[]>`
-    SELECT DISTINCT "guildId" FROM "Membership" WHERE NOT ${among('guildId', current)}`;
+    SELECT DISTINCT "guildId" FROM "Membership" WHERE NOT ${among(db, 'guildId', current)}`;
   return rows.map((row) => row.guildId);
 }
 

@@ -1,8 +1,8 @@
 // MemberSync: the servers where the bot has synced a member, and the last problem there. Raw SQL,
-// lists bound as one JSON parameter: the sync reads and writes it for a hundred members at a time.
+// lists bound as one parameter: the sync reads and writes it for a hundred members at a time.
 
 import type { Prisma } from '../generated/prisma/client';
-import { among, type Database } from './client';
+import { among, type Database, rowsOf, timestamp } from './client';
 
 export interface Followed {
   guildId: string;
@@ -12,7 +12,7 @@ export interface Followed {
 
 export async function loadFollowed(db: Database, discordUserIds: readonly string[]): Promise<Followed[]> {
   if (discordUserIds.length === 0) return [];
-  return db.$queryRaw<Followed[]>`SELECT "guildId", "discordUserId", "problem" FROM "MemberSync" WHERE ${among('discordUserId', discordUserIds)}`;
+  return db.$queryRaw<Followed[]>`SELECT "guildId", "discordUserId", "problem" FROM "MemberSync" WHERE ${among(db, 'discordUserId', discordUserIds)}`;
 }
 
 /** Writes what changed: rows to drop, and rows to insert or whose problem changed (since = now). */
@@ -20,12 +20,12 @@ export async function saveFollowChanges(tx: Prisma.TransactionClient, drop: read
   if (drop.length > 0) {
     await tx.$executeRaw`
       DELETE FROM "MemberSync" WHERE ("guildId", "discordUserId") IN (
-        SELECT value->>0, value->>1 FROM json_each(${JSON.stringify(drop.map((row) => [row.guildId, row.discordUserId]))}))`;
+        SELECT value->>0, value->>1 FROM ${rowsOf(tx, drop.map((row) => [row.guildId, row.discordUserId]))})`;
   }
   if (upsert.length > 0) {
     await tx.$executeRaw`
       INSERT INTO "MemberSync" ("guildId", "discordUserId", "problem", "since")
-      SELECT value->>0, value->>1, value->>2, ${now} FROM json_each(${JSON.stringify(upsert.map((row) => [row.guildId, row.discordUserId, row.problem]))}) WHERE true
+      SELECT value->>0, value->>1, value->>2, ${timestamp(tx, now)} FROM ${rowsOf(tx, upsert.map((row) => [row.guildId, row.discordUserId, row.problem]))} WHERE true
       ON CONFLICT ("guildId", "discordUserId") DO UPDATE SET "problem" = excluded."problem", "since" = excluded."since"`;
   }
 }
@@ -43,5 +43,5 @@ export async function unlinkedFollowed(db: Database): Promise<string[]> {
  */
 export async function dropUnneeded(db: Database, currentServers: readonly string[]): Promise<number> {
   return db.$executeRaw`
-    DELETE FROM "MemberSync" WHERE NOT ${among('guildId', currentServers)} OR "guildId" NOT IN (SELECT DISTINCT "guildId" FROM "Bind")`;
+    DELETE FROM "MemberSync" WHERE NOT ${among(db, 'guildId', currentServers)} OR "guildId" NOT IN (SELECT DISTINCT "guildId" FROM "Bind")`;
 }

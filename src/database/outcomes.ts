@@ -1,10 +1,10 @@
 // Outcomes are the bulk of the database (an account times every bound item), read and written for a
-// hundred accounts at a time by the sync. Those two paths hand SQLite one JSON parameter instead of
+// hundred accounts at a time by the sync. Those two paths hand the database one JSON parameter instead of
 // thousands of rows through Prisma's row mapping, which cost 20 times as much.
 
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import type { Outcome, Rank, Tally } from '../ownership';
-import { among, type Database } from './client';
+import { among, type Database, isPostgres, rowsOf, timestamp } from './client';
 
 /** An item's outcome, (kind "collectibles", keyed by asset types) a collectible tally, or (kind "group", keyed by group id) a group rank. */
 export type Answer = Outcome | Tally | Rank;
@@ -46,9 +46,13 @@ type Row = [kind: string, itemId: string, status: string, reason: string | null,
 export async function loadOutcomes(db: Database, robloxUserIds: readonly string[]): Promise<Map<string, Map<string, StoredOutcome>>> {
   const byAccount = new Map<string, Map<string, StoredOutcome>>(robloxUserIds.map((id) => [id, new Map()]));
   if (robloxUserIds.length === 0) return byAccount;
+  // PostgreSQL's timestamps carry no zone; Prisma writes them in UTC, so they are read back as UTC.
+  const grouped = isPostgres(db)
+    ? Prisma.sql`json_agg(json_build_array("kind", "itemId", "status", "reason", "since" AT TIME ZONE 'UTC', "count"))::text`
+    : Prisma.sql`json_group_array(json_array("kind", "itemId", "status", "reason", "since", "count"))`;
   const accounts = await db.$queryRaw<{ robloxUserId: string; outcomes: string }[]>`
-    SELECT "robloxUserId", json_group_array(json_array("kind", "itemId", "status", "reason", "since", "count")) AS "outcomes"
-    FROM "Outcome" WHERE ${among('robloxUserId', robloxUserIds)}
+    SELECT "robloxUserId", ${grouped} AS "outcomes"
+    FROM "Outcome" WHERE ${among(db, 'robloxUserId', robloxUserIds)}
     GROUP BY "robloxUserId"`;
   for (const { robloxUserId, outcomes } of accounts) {
     const stored = byAccount.get(robloxUserId);
@@ -92,6 +96,6 @@ export async function saveOutcomeChanges(
   // true" is how SQLite tells an upsert's ON CONFLICT from a join's ON.
   await tx.$executeRaw`
     INSERT INTO "Outcome" ("robloxUserId", "kind", "itemId", "status", "reason", "count", "since")
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ${now} FROM json_each(${JSON.stringify(changed)}) WHERE true
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, CAST(value->>5 AS INTEGER), ${timestamp(tx, now)} FROM ${rowsOf(tx, changed)} WHERE true
     ON CONFLICT ("robloxUserId", "kind", "itemId") DO UPDATE SET "status" = excluded."status", "reason" = excluded."reason", "count" = excluded."count", "since" = excluded."since"`;
 }

@@ -67,7 +67,10 @@ describe('loadConfig', () => {
     [{ ...valid, ROBLOX_API_BASE_URL: 'ftp://x' }, /ROBLOX_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_BADGES_API_BASE_URL: 'badges.roblox.com' }, /ROBLOX_BADGES_API_BASE_URL must be an http\(s\) URL/],
     [{ ...valid, ROBLOX_ECONOMY_API_BASE_URL: 'file:///etc' }, /ROBLOX_ECONOMY_API_BASE_URL must be an http\(s\) URL/],
-    [{ ...valid, DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be a SQLite file URL/],
+    [{ ...valid, DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a SQLite file URL \(file:.*\) or a PostgreSQL URL/],
+    [{ ...valid, DATABASE_URL: 'file:' }, /DATABASE_URL names no SQLite file/],
+    [{ ...valid, DATABASE_URL: 'postgresql://gatepass:hunter2@db.example' }, /DATABASE_URL names no PostgreSQL database/],
+    [{ ...valid, DATABASE_URL: 'postgres://gatepass:hunter2@:5432/gatepass' }, /DATABASE_URL (is not a valid PostgreSQL URL|names no PostgreSQL host)/],
     [{ ...valid, LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ ...valid, DISCORD_APPLICATION_ID: 'abc' }, /DISCORD_APPLICATION_ID must be a numeric Discord id/],
     [{ ...valid, DISCORD_TOKEN: 'aaaa.bbbb.cccc' }, /DISCORD_APPLICATION_ID is required: it could not be derived/],
@@ -83,6 +86,14 @@ describe('loadConfig', () => {
     const result = loadConfig({ DISCORD_TOKEN: 'secret value with spaces', ROBLOX_API_KEY: 'another secret value' });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).not.toMatch(/secret/);
+  });
+
+  test('takes PostgreSQL by its URL, and never echoes its password when it is wrong', () => {
+    const result = loadConfig({ ...valid, DATABASE_URL: 'postgresql://gatepass:hunter2@db.example:5432/gatepass' });
+    expect(result.ok && result.config.databaseUrl).toBe('postgresql://gatepass:hunter2@db.example:5432/gatepass');
+    const wrong = loadConfig({ ...valid, DATABASE_URL: 'postgresql://gatepass:hunter2@db.example:5432' });
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.message).not.toContain('hunter2');
   });
 
   test('derives the application id from the token', () => {

@@ -8,17 +8,20 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { among, type Database, migrateDatabase, openDatabase } from '../../src/database/client';
 import { type Answer, joinAnswers, loadOutcomes, saveOutcomeChanges, splitAnswers } from '../../src/database/outcomes';
 import type { Tally } from '../../src/ownership';
+import { dropTestDatabase, testDatabaseUrl } from '../database';
 
 let dir: string;
+let url: string;
 let db: Database;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatepass-outcomes-'));
-  const url = `file:${join(dir, 'test.db')}`;
+  url = await testDatabaseUrl(dir, 'test.db');
   await migrateDatabase(url);
   db = openDatabase(url);
 });
 afterAll(async () => {
   await db.$disconnect();
+  await dropTestDatabase(url);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -71,7 +74,7 @@ describe('stored outcomes', () => {
   test('ids go into the query as data, never as SQL', async () => {
     const hostile = `1') OR 1=1; DROP TABLE "Outcome"; --`;
     expect((await loadOutcomes(db, [hostile])).get(hostile)).toEqual(new Map());
-    const rows = await db.$queryRaw<{ robloxUserId: string }[]>`SELECT "robloxUserId" FROM "Outcome" WHERE ${among('robloxUserId', ['1', hostile])}`;
+    const rows = await db.$queryRaw<{ robloxUserId: string }[]>`SELECT "robloxUserId" FROM "Outcome" WHERE ${among(db, 'robloxUserId', ['1', hostile])}`;
     expect(new Set(rows.map((r) => r.robloxUserId))).toEqual(new Set(['1']));
   });
 
