@@ -53,6 +53,14 @@ export interface BotOptions {
   unverifiedPageMs?: number;
   /** Priority re-checks per server per hour (/sync, /update of someone else); tests lower it. */
   priorityShare?: number;
+  /**
+   * The gateway shards this process holds, of how many. Shard processes under the manager need not
+   * say: discord.js reads SHARDS and SHARD_COUNT from the environment the manager gives them. Tests
+   * set it to run one shard of several in-process.
+   */
+  shards?: { ids: number[]; count: number };
+  /** The manager's REST proxy (src/manager.ts): every process's Discord requests share its one queue. */
+  restProxyUrl?: string;
 }
 
 /** One page (1,000 members) of reconciliation every 100 ms: a fifth of Discord's 50 requests a second. */
@@ -121,7 +129,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
     partials: [Partials.GuildMember],
-    rest: { ...options.discordRest, api: config.discordApiBaseUrl },
+    rest: { ...options.discordRest, api: options.restProxyUrl ?? config.discordApiBaseUrl },
+    ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     // Members and users are read when needed; caching every one would grow with the population.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -131,7 +140,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     allowedMentions: { parse: [] },
   });
   const approvals = await loadApprovals(db);
-  const discord = discordSide(client, approvals);
+  const discord = discordSide(client, approvals, log);
   const serverLog = createServerLog(client, db, log);
   const oauth = config.oauth && {
     settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
@@ -176,7 +185,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       log.info({ port: web.port, signIn: signIns !== undefined }, 'HTTP server listening');
     }
     await login(client, config.discordToken, config.discordApiBaseUrl);
-    log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
+    log.info({ user: client.user?.tag, servers: client.guilds.cache.size, shards: client.options.shards, shardCount: client.options.shardCount }, 'connected to Discord');
     // Not fatal: until Roblox answers, every check is "unknown" and no role changes.
     const robloxProblem = await unreachableHosts('Roblox', [config.robloxApiBaseUrl, config.robloxUsersApiBaseUrl], 'ROBLOX_API_BASE_URL / ROBLOX_USERS_API_BASE_URL');
     if (robloxProblem) log.warn(`${robloxProblem} Until it can be reached, ownership is unknown and no role is changed.`);
