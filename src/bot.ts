@@ -92,6 +92,11 @@ const INTENT_HELP =
   'Discord refused the Server Members intent. Enable it: Discord Developer Portal → your application → Bot → ' +
   'Privileged Gateway Intents → turn on "Server Members Intent" → Save, then start gatepass again.';
 
+const SHARDING_HELP =
+  'Discord requires this bot to run on more shards (gateway close 4011, sharding required): set SHARD_COUNT=auto to use Discord\'s recommendation (several processes need a PostgreSQL DATABASE_URL).';
+
+const INVALID_SHARD_HELP = 'Discord refused the shard this process identified as (gateway close 4010, invalid shard): check SHARD_COUNT.';
+
 const TOKEN_HELP = 'Discord rejected DISCORD_TOKEN. Copy it again: Discord Developer Portal → your application → Bot → Reset Token.';
 
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
@@ -226,6 +231,8 @@ function login(client: Client, token: string, apiUrl: string): Promise<void> {
     const onDisconnect = (event: { code: number }) => {
       if (event.code === GatewayCloseCodes.DisallowedIntents) reject(new StartupError(INTENT_HELP));
       else if (event.code === GatewayCloseCodes.AuthenticationFailed) reject(new StartupError(TOKEN_HELP));
+      else if (event.code === GatewayCloseCodes.ShardingRequired) reject(new StartupError(SHARDING_HELP));
+      else if (event.code === GatewayCloseCodes.InvalidShard) reject(new StartupError(INVALID_SHARD_HELP));
       else reject(new StartupError(`Discord closed the connection for good (code ${event.code}).`));
     };
     client.once(Events.ShardDisconnect, onDisconnect);

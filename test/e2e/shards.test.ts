@@ -104,6 +104,18 @@ describe('two shards of one bot', () => {
     }
   });
 
+  test('Discord closes a shard that makes no sense (4010) and a bot with too few shards (4011); the bot says what to fix', async () => {
+    const log = createLogger('silent');
+    await expect(startBot(world.config, { log, shards: { ids: [2], count: 2 } })).rejects.toThrow(/^Discord refused the shard this process identified as \(gateway close 4010, invalid shard\): check SHARD_COUNT\.$/);
+    world.discord.requiredShards = 3;
+    try {
+      await expect(startBot(world.config, { log, shards: { ids: [1], count: 2 } })).rejects.toThrow(/gateway close 4011, sharding required\): set SHARD_COUNT=auto/);
+    } finally {
+      world.discord.requiredShards = 1;
+    }
+    expect(world.discord.gatewayCloses).toEqual([{ code: 4010, shard: [2, 2] }, { code: 4011, shard: [1, 2] }]);
+  });
+
   test("housekeeping in shard 0 keeps shard 1's servers: its binds, follows and index rows", async () => {
     const where = { where: { guildId: one.id } };
     const before = { binds: await shardOne.db.bind.count(where), follows: await shardOne.db.memberSync.count(where), index: await shardOne.db.membership.count(where) };
