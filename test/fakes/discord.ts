@@ -74,6 +74,8 @@ export interface DiscordRequest {
   path: string;
   status: number;
   authorized: boolean;
+  /** discord.js's Client says so in it ("discord.js/14…"); a bare @discordjs/rest, such as @discordjs/proxy's, does not. */
+  userAgent: string;
 }
 
 export type DiscordFault = { status: number; body: unknown; headers?: Record<string, string> };
@@ -536,7 +538,7 @@ export class FakeDiscord {
     const segments = path.split('/').map((s) => decodeURIComponent(s));
     const match = ROUTES.map(([method, template]) => ({ method, template, params: matchTemplate(template, segments) })).find((r) => r.method === req.method && r.params);
     const authorized = req.headers.authorization === `Bot ${this.token}`;
-    const record: DiscordRequest = { method: req.method ?? '', template: match?.template ?? path, path, status: 0, authorized };
+    const record: DiscordRequest = { method: req.method ?? '', template: match?.template ?? path, path, status: 0, authorized, userAgent: req.headers['user-agent'] ?? '' };
     this.requests.push(record);
     const text = await readBody(req);
     const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) => {

@@ -1,0 +1,119 @@
+// `npm start` with SHARD_COUNT=auto against the fakes: the built bundle runs as a manager that asks
+// Discord for the shard count, starts one shard process per shard, restarts one killed with SIGKILL,
+// sends every shard's Discord requests through its REST proxy, and stops them all on SIGTERM.
+//
+// Shard processes need a database several processes can share. Until PostgreSQL support lands, this
+// runs them on one SQLite file through the test-only GATEPASS_ALLOW_SQLITE_SHARDS=1 (see README).
+
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { FakeGuild } from '../fakes/discord';
+import { createWorld, destroyWorld, opt, until, type World } from '../harness';
+
+let world: World;
+let zero: FakeGuild;
+let one: FakeGuild;
+let manager: ReturnType<typeof startManager>;
+
+/** The manager process, configured through its environment only, as `npm start` runs it after building. */
+function startManager(w: World) {
+  const env = {
+    PATH: process.env.PATH,
+    DOTENV_CONFIG_PATH: '/nonexistent',
+    DISCORD_TOKEN: w.config.discordToken,
+    ROBLOX_API_KEY: w.config.robloxApiKey,
+    DATABASE_URL: w.config.databaseUrl,
+    GATEPASS_ALLOW_SQLITE_SHARDS: '1',
+    SHARD_COUNT: 'auto',
+    DISCORD_API_BASE_URL: w.config.discordApiBaseUrl,
+    ROBLOX_API_BASE_URL: w.config.robloxApiBaseUrl,
+    ROBLOX_USERS_API_BASE_URL: w.config.robloxUsersApiBaseUrl,
+    ROBLOX_BADGES_API_BASE_URL: w.config.robloxBadgesApiBaseUrl,
+    ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
+    SYNC_CRON: '0 0 1 1 *',
+    LOG_FORMAT: 'json',
+  };
+  const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (chunk) => (text += chunk));
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const lines = () =>
+    text.split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return { child, exited, output: () => text, lines };
+}
+
+const started = (shard: number) => manager.lines().filter((l) => l.msg === 'shard process started' && l.shard === shard).map((l) => Number(l.pid));
+const identified = (shard: [number, number]) => world.discord.identifies.filter((s) => s[0] === shard[0] && s[1] === shard[1]).length;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** A command in the server, answered by whichever process Discord sent it to. */
+const answered = (guild: FakeGuild) => world.discord.answer(world.discord.sendCommand(guild.id, guild.ownerId, 'bind', [opt.sub('list')]), 20_000);
+
+beforeAll(async () => {
+  world = await createWorld();
+  zero = world.discord.addGuild('Shard Zero', { onShard: [0, 2] });
+  one = world.discord.addGuild('Shard One', { onShard: [1, 2] });
+  world.discord.recommendedShards = 2;
+  manager = startManager(world);
+  await until(() => manager.lines().filter((l) => l.msg === 'connected to Discord').length === 2, 'both shard processes to connect', 50_000);
+}, 60_000);
+afterAll(async () => {
+  if (manager.child.exitCode === null) manager.child.kill('SIGKILL');
+  await destroyWorld(world);
+});
+
+describe('npm start with SHARD_COUNT=auto', () => {
+  test("Discord's recommendation gives two shard processes, each identifying as its shard and holding its servers", async () => {
+    expect(world.discord.identifies).toEqual([[0, 2], [1, 2]]);
+    expect(manager.lines().find((l) => l.msg === 'starting shard processes')).toMatchObject({ shardCount: 2, auto: true, process: 'manager' });
+    const connected = manager.lines().filter((l) => l.msg === 'connected to Discord');
+    expect(connected.map((l) => [l.shard, l.shardCount]).sort()).toEqual([[0, 2], [1, 2]]);
+    expect(new Set(started(0).concat(started(1))).size).toBe(2);
+    // Each server's command reaches the process holding it, and is answered.
+    expect(await answered(zero)).toBeTruthy();
+    expect(await answered(one)).toBeTruthy();
+  });
+
+  test("every Discord request goes through the manager's proxy, with the bot's token", () => {
+    const authenticated = world.discord.requests.filter((r) => r.template === '/gateway/bot' || r.template.startsWith('/applications/'));
+    // The manager's own /gateway/bot, then each shard's, and each shard's command check.
+    expect(authenticated.length).toBeGreaterThanOrEqual(5);
+    expect(authenticated.every((r) => r.authorized && r.status === 200)).toBe(true);
+    // discord.js's Client signs its requests "discord.js/…"; the proxy's bare REST queue does not.
+    expect(world.discord.requests.filter((r) => r.userAgent.includes('discord.js/'))).toEqual([]);
+  });
+
+  test('a shard process killed with SIGKILL is started again and identifies again', async () => {
+    const [victim] = started(1);
+    process.kill(victim!, 'SIGKILL');
+    await until(() => identified([1, 2]) === 2, 'shard 1 to identify again', 40_000);
+    await until(() => manager.lines().filter((l) => l.msg === 'connected to Discord' && l.shard === 1).length === 2, 'shard 1 to connect again', 40_000);
+    expect(manager.lines().some((l) => l.msg === 'shard process died; starting it again' && l.shard === 1)).toBe(true);
+    expect(started(1)).toHaveLength(2);
+    expect(identified([0, 2])).toBe(1); // shard 0 was left alone
+    expect(await answered(one)).toBeTruthy();
+  }, 60_000);
+
+  test('SIGTERM stops the manager and every shard process cleanly', async () => {
+    const pids = [...started(0), ...started(1)];
+    manager.child.kill('SIGTERM');
+    expect(await manager.exited).toBe(0);
+    await until(() => pids.every((pid) => !alive(pid)), 'the shard processes to exit', 10_000);
+    expect(manager.lines().filter((l) => l.msg === 'shutting down').length).toBeGreaterThanOrEqual(3);
+    expect(manager.output()).not.toContain(world.config.discordToken);
+    expect(world.discord.specErrors).toEqual([]);
+  }, 30_000);
+});
