@@ -21,7 +21,12 @@ const rootLog = createLogger(config.logLevel, undefined, config.logFormat ?? (pr
 process.on('unhandledRejection', (error) => rootLog.error({ err: error }, 'unhandled rejection'));
 
 const shardProcess = process.env.SHARDING_MANAGER !== undefined;
-if (shardProcess) runBot(config, rootLog.child({ shard: JSON.parse(process.env.SHARDS ?? '0'), shardCount: Number(process.env.SHARD_COUNT) }), true);
+if (shardProcess) {
+  const shard = Number(JSON.parse(process.env.SHARDS ?? '0'));
+  // Each shard process serves health, metrics and sign-in pages on HTTP_PORT plus its shard, so they do not collide.
+  const httpPort = config.httpPort ? config.httpPort + shard : config.httpPort;
+  runBot({ ...config, httpPort }, rootLog.child({ shard, shardCount: Number(process.env.SHARD_COUNT) }), true);
+}
 else if (multiProcess(config.shardCount)) runManager(config, rootLog.child({ process: 'manager' }));
 else runBot(config, rootLog, false);
 

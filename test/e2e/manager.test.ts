@@ -8,15 +8,17 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
+import { freePort } from '../browser';
 import { createWorld, destroyWorld, opt, until, type World } from '../harness';
 
 let world: World;
 let zero: FakeGuild;
 let one: FakeGuild;
 let manager: ReturnType<typeof startManager>;
+let httpPort: number;
 
 /** The manager process, configured through its environment only, as `npm start` runs it after building. */
-function startManager(w: World) {
+function startManager(w: World, httpPort: number) {
   const env = {
     PATH: process.env.PATH,
     DOTENV_CONFIG_PATH: '/nonexistent',
@@ -32,6 +34,7 @@ function startManager(w: World) {
     ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
     SYNC_CRON: '0 0 1 1 *',
     LOG_FORMAT: 'json',
+    HTTP_PORT: String(httpPort),
   };
   const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -67,7 +70,8 @@ beforeAll(async () => {
   zero = world.discord.addGuild('Shard Zero', { onShard: [0, 2] });
   one = world.discord.addGuild('Shard One', { onShard: [1, 2] });
   world.discord.recommendedShards = 2;
-  manager = startManager(world);
+  httpPort = await freePort();
+  manager = startManager(world, httpPort);
   await until(() => manager.lines().filter((l) => l.msg === 'connected to Discord').length === 2, 'both shard processes to connect', 50_000);
 }, 60_000);
 afterAll(async () => {
@@ -85,6 +89,13 @@ describe('npm start with SHARD_COUNT=auto', () => {
     // Each server's command reaches the process holding it, and is answered.
     expect(await answered(zero)).toBeTruthy();
     expect(await answered(one)).toBeTruthy();
+  });
+
+  test('each shard process serves its own health on HTTP_PORT plus its shard', async () => {
+    for (const port of [httpPort, httpPort + 1]) {
+      const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { gateway: string; database: string };
+      expect(health).toMatchObject({ gateway: 'connected', database: 'ok' });
+    }
   });
 
   test("every Discord request goes through the manager's proxy, with the bot's token", () => {
