@@ -28,7 +28,11 @@ if (shardProcess) {
   runBot({ ...config, httpPort }, rootLog.child({ shard, shardCount: Number(process.env.SHARD_COUNT) }), true);
 }
 else if (multiProcess(config.shardCount)) runManager(config, rootLog.child({ process: 'manager' }));
-else runBot(config, rootLog, false);
+else {
+  // discord.js's Client reads SHARD_COUNT from the environment too, and would take an empty one (.env's "SHARD_COUNT=") for 0 shards.
+  delete process.env.SHARD_COUNT;
+  runBot(config, rootLog, false);
+}
 
 /** One bot: the whole of it, or one shard's process under the manager. */
 function runBot(config: Config, log: Logger, shard: boolean): void {

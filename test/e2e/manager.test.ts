@@ -18,7 +18,7 @@ let manager: ReturnType<typeof startManager>;
 let httpPort: number;
 
 /** The manager process, configured through its environment only, as `npm start` runs it after building. */
-function startManager(w: World, httpPort: number) {
+function startManager(w: World, httpPort: number, overrides: Record<string, string> = {}) {
   const env = {
     PATH: process.env.PATH,
     DOTENV_CONFIG_PATH: '/nonexistent',
@@ -35,6 +35,7 @@ function startManager(w: World, httpPort: number) {
     SYNC_CRON: '0 0 1 1 *',
     LOG_FORMAT: 'json',
     HTTP_PORT: String(httpPort),
+    ...overrides,
   };
   const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -127,4 +128,24 @@ describe('npm start with SHARD_COUNT=auto', () => {
     expect(manager.output()).not.toContain(world.config.discordToken);
     expect(world.discord.specErrors).toEqual([]);
   }, 30_000);
+});
+
+describe('npm start without shards', () => {
+  test('SHARD_COUNT empty (as .env leaves it) or 1: one process as before, no manager', async () => {
+    for (const value of ['', '1']) {
+      const single = await createWorld();
+      try {
+        const bot = startManager(single, 0, { SHARD_COUNT: value, GATEPASS_ALLOW_SQLITE_SHARDS: '' });
+        await until(() => bot.lines().some((l) => l.msg === 'connected to Discord'), 'the bot to connect', 30_000);
+        expect(single.discord.identifies).toEqual([[0, 1]]);
+        expect(bot.lines().some((l) => l.process === 'manager' || l.shard !== undefined)).toBe(false);
+        // No proxy between: the Client's own requests reach Discord.
+        expect(single.discord.requests.some((r) => r.userAgent.includes('discord.js/'))).toBe(true);
+        bot.child.kill('SIGTERM');
+        expect(await bot.exited).toBe(0);
+      } finally {
+        await destroyWorld(single);
+      }
+    }
+  }, 60_000);
 });
