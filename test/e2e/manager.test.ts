@@ -5,11 +5,10 @@
 // Shard processes need a database several processes can share. Until PostgreSQL support lands, this
 // runs them on one SQLite file through the test-only GATEPASS_ALLOW_SQLITE_SHARDS=1 (see README).
 
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
 import { freePort } from '../browser';
-import { createWorld, destroyWorld, opt, until, type World } from '../harness';
+import { createWorld, destroyWorld, opt, startProcess, until, type World } from '../harness';
 
 let world: World;
 let zero: FakeGuild;
@@ -17,41 +16,9 @@ let one: FakeGuild;
 let manager: ReturnType<typeof startManager>;
 let httpPort: number;
 
-/** The manager process, configured through its environment only, as `npm start` runs it after building. */
-function startManager(w: World, httpPort: number, overrides: Record<string, string> = {}) {
-  const env = {
-    PATH: process.env.PATH,
-    DOTENV_CONFIG_PATH: '/nonexistent',
-    DISCORD_TOKEN: w.config.discordToken,
-    ROBLOX_API_KEY: w.config.robloxApiKey,
-    DATABASE_URL: w.config.databaseUrl,
-    GATEPASS_ALLOW_SQLITE_SHARDS: '1',
-    SHARD_COUNT: 'auto',
-    DISCORD_API_BASE_URL: w.config.discordApiBaseUrl,
-    ROBLOX_API_BASE_URL: w.config.robloxApiBaseUrl,
-    ROBLOX_USERS_API_BASE_URL: w.config.robloxUsersApiBaseUrl,
-    ROBLOX_BADGES_API_BASE_URL: w.config.robloxBadgesApiBaseUrl,
-    ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
-    SYNC_CRON: '0 0 1 1 *',
-    LOG_FORMAT: 'json',
-    HTTP_PORT: String(httpPort),
-    ...overrides,
-  };
-  const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout.on('data', (chunk) => (text += chunk));
-  child.stderr.on('data', (chunk) => (text += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const lines = () =>
-    text.split('\n').flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
-  return { child, exited, output: () => text, lines };
-}
+/** `npm start` with shards: the manager process, configured through its environment only. */
+const startManager = (w: World, httpPort: number, overrides: Record<string, string> = {}) =>
+  startProcess(w, { GATEPASS_ALLOW_SQLITE_SHARDS: '1', SHARD_COUNT: 'auto', SYNC_CRON: '0 0 1 1 *', LOG_FORMAT: 'json', HTTP_PORT: String(httpPort), ...overrides });
 
 const started = (shard: number) => manager.lines().filter((l) => l.msg === 'shard process started' && l.shard === shard).map((l) => Number(l.pid));
 const identified = (shard: [number, number]) => world.discord.identifies.filter((s) => s[0] === shard[0] && s[1] === shard[1]).length;
