@@ -55,7 +55,13 @@ export async function startManager(config: Config, options: { log: Logger; file:
   let stopping = false;
   shards.on('shardCreate', (shard) => {
     (shard.env as NodeJS.ProcessEnv)[REST_PROXY_ENV] = proxyUrl;
-    shard.on('spawn', () => log.info({ shard: shard.id, pid: shard.process?.pid }, 'shard process started'));
+    shard.on('spawn', (child) => {
+      log.info({ shard: shard.id, pid: shard.process?.pid }, 'shard process started');
+      // Ahead of discord.js's own exit listener, which restarts the shard if `respawn` is still on.
+      child.prependListener('exit', (code: number | null) => {
+        if (code === EXIT_CONFIG) shards.respawn = false;
+      });
+    });
     shard.on('ready', () => log.info({ shard: shard.id }, 'shard connected to Discord'));
     shard.on('error', (error) => log.error({ shard: shard.id, err: error }, 'shard process error'));
     shard.on('death', (child) => {
@@ -64,7 +70,6 @@ export async function startManager(config: Config, options: { log: Logger; file:
       if (code === EXIT_CONFIG) {
         // The shard said what is wrong; starting it again would say it again, forever.
         log.fatal({ shard: shard.id }, 'a shard process cannot start with this configuration; stopping all of them');
-        shards.respawn = false;
         fail(1);
       } else {
         log.warn({ shard: shard.id, exitCode: code }, 'shard process died; starting it again');

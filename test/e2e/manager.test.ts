@@ -97,7 +97,25 @@ describe('npm start with SHARD_COUNT=auto', () => {
   }, 30_000);
 });
 
-describe('npm start without shards', () => {
+describe('npm start, other cases', () => {
+  test('a shard that cannot start with this configuration stops the manager instead of being restarted forever', async () => {
+    const broken = await createWorld();
+    try {
+      const wrong = `${broken.config.discordToken.slice(0, -4)}XXXX`;
+      const run = startManager(broken, 0, { SHARD_COUNT: '2', DISCORD_TOKEN: wrong });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain('Discord rejected DISCORD_TOKEN');
+      expect(run.lines().some((l) => l.msg === 'a shard process cannot start with this configuration; stopping all of them')).toBe(true);
+      // Shard 1 may have been started meanwhile (5.5 s after shard 0); no shard was started twice.
+      const starts = run.lines().filter((l) => l.msg === 'shard process started').map((l) => l.shard);
+      expect(starts).toContain(0);
+      expect(new Set(starts).size).toBe(starts.length);
+      expect(run.output()).not.toContain(wrong);
+    } finally {
+      await destroyWorld(broken);
+    }
+  }, 60_000);
+
   test('SHARD_COUNT empty (as .env leaves it) or 1: one process as before, no manager', async () => {
     for (const value of ['', '1']) {
       const single = await createWorld();
