@@ -86,7 +86,15 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-export class StartupError extends Error {}
+export class StartupError extends Error {
+  /** `transient`: nothing to fix in the configuration (Discord could not be reached); a later start may succeed. */
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message);
+  }
+}
 
 const INTENT_HELP =
   'Discord refused the Server Members intent. Enable it: Discord Developer Portal → your application → Bot → ' +
@@ -243,7 +251,7 @@ function login(client: Client, token: string, apiUrl: string): Promise<void> {
     client.login(token).catch((error: unknown) => {
       const { status, code } = error as { status?: number; code?: unknown };
       const network = networkFailure(error);
-      if (network) reject(new StartupError(cannotReach('Discord', apiUrl, network, 'DISCORD_API_BASE_URL')));
+      if (network) reject(new StartupError(cannotReach('Discord', apiUrl, network, 'DISCORD_API_BASE_URL'), true));
       else reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
     });
   });

@@ -26,8 +26,7 @@ if (shardProcess) {
   // Each shard process serves health, metrics and sign-in pages on HTTP_PORT plus its shard, so they do not collide.
   const httpPort = config.httpPort ? config.httpPort + shard : config.httpPort;
   runBot({ ...config, httpPort }, rootLog.child({ shard, shardCount: Number(process.env.SHARD_COUNT) }), true);
-}
-else if (multiProcess(config.shardCount)) runManager(config, rootLog.child({ process: 'manager' }));
+} else if (multiProcess(config.shardCount)) runManager(config, rootLog.child({ process: 'manager' }));
 else {
   // discord.js's Client reads SHARD_COUNT from the environment too, and would take an empty one (.env's "SHARD_COUNT=") for 0 shards.
   delete process.env.SHARD_COUNT;
@@ -44,8 +43,8 @@ function runBot(config: Config, log: Logger, shard: boolean): void {
     // Like a configuration error: one plain line saying what to fix.
     if (error instanceof StartupError) console.error(error.message);
     else log.fatal({ err: error }, 'could not start');
-    // Under the manager, a start-up error (token, intents, shards) would only fail again if restarted.
-    process.exit(shard && error instanceof StartupError ? EXIT_CONFIG : 1);
+    // Under the manager, a configuration error (token, intents, shards) would only fail again if restarted.
+    process.exit(shard && error instanceof StartupError && !error.transient ? EXIT_CONFIG : 1);
   });
 }
 

@@ -95,7 +95,7 @@ export function discordSide(client: Client, approvals: Approvals, log: Logger): 
 async function snapshot(client: Client, guildId: string, log: Logger): Promise<Guild | undefined> {
   try {
     // Not cached: the client's cache is this process's servers, kept current by their events.
-    const guild = await client.guilds.fetch({ guild: guildId, force: true, cache: false });
+    const guild = await client.guilds.fetch({ guild: guildId, force: true, cache: false, withCounts: false });
     await guild.members.fetchMe({ force: true });
     return guild;
   } catch (error) {
