@@ -104,6 +104,30 @@ describe('two shards of one bot', () => {
     }
   });
 
+  test("a cycle in shard 0 reads shard 1's server in bulk over REST, never through a gateway that does not hold it", async () => {
+    const members: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const member = newMember(world, zero.id, `bulk${i}`);
+      world.discord.addMember(one.id, member);
+      world.roblox.addUser({ id: String(4300 + i), name: `Bulk${i}`, items: [{ kind: 'gamepass', id: '4101' }] });
+      await world.bot!.db.link.create({ data: { discordUserId: member, robloxUserId: String(4300 + i), robloxUsername: `Bulk${i}` } });
+      members.push(member);
+    }
+    const indexed = (guildId: string) => world.bot!.db.membership.count({ where: { guildId, discordUserId: { in: members } } });
+    await until(async () => (await indexed(zero.id)) === 12 && (await indexed(one.id)) === 12, 'both shards indexing the joins');
+    const restReads = () => world.discord.requests.filter((r) => r.method === 'GET' && r.template === '/guilds/{guild_id}/members/{user_id}' && r.path.startsWith(`/guilds/${one.id}/`)).length;
+    const readsBefore = restReads();
+    await world.bot!.runs.runAll('test');
+    for (const member of members) {
+      expect(world.discord.memberRoles(zero.id, member)).toEqual([roles.zero]);
+      expect(world.discord.memberRoles(one.id, member)).toEqual([roles.one]);
+    }
+    // Shard 0's server in one gateway request; shard 1's member by member over REST, as a bulk read, not its failure's fallback.
+    expect(world.discord.memberRequests.filter((r) => r.guildId === one.id)).toEqual([]);
+    expect(restReads() - readsBefore).toBeGreaterThanOrEqual(12);
+    expect(world.logs.some((line) => line.includes('bulk member read failed'))).toBe(false);
+  });
+
   test('Discord closes a shard that makes no sense (4010) and a bot with too few shards (4011); the bot says what to fix', async () => {
     const log = createLogger('silent');
     await expect(startBot(world.config, { log, shards: { ids: [2], count: 2 } })).rejects.toThrow(/^Discord refused the shard this process identified as \(gateway close 4010, invalid shard\): check SHARD_COUNT\.$/);
