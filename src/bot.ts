@@ -72,6 +72,13 @@ const RECONCILE_PAGE_MS = 100;
  */
 const UNVERIFIED_PAGE_MS = 1_000;
 
+/**
+ * REST through the manager's proxy, whose own queue retries failures and waits out rate limits: a
+ * shard process retrying a request still queued there would send it twice, so it waits instead
+ * (the proxy's four 15-second attempts, and a rate-limit wait).
+ */
+const viaProxy = (api: string): Partial<RESTOptions> => ({ api, retries: 0, timeout: 120_000 });
+
 export interface Bot {
   client: Client;
   db: Database;
@@ -142,7 +149,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
     partials: [Partials.GuildMember],
-    rest: { ...options.discordRest, api: options.restProxyUrl ?? config.discordApiBaseUrl },
+    rest: { ...options.discordRest, ...(options.restProxyUrl ? viaProxy(options.restProxyUrl) : { api: config.discordApiBaseUrl }) },
     ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     // Members and users are read when needed; caching every one would grow with the population.
     makeCache: Options.cacheWithLimits({
