@@ -26,13 +26,14 @@ export interface Manager {
   proxyUrl: string;
   shardCount: number;
   shards: ShardingManager;
-  /** Settles with the exit code once a shard stopped for good (a configuration error) and the rest were stopped. */
+  /** Settles with an exit code when the shards cannot go on (a shard's configuration is wrong); the caller then stops the rest. */
   failed: Promise<number>;
   /** Stops every shard process (SIGTERM, as a service manager would) and waits for them, then the proxy. */
   stop(): Promise<void>;
 }
 
-export async function startManager(config: Config, options: { log: Logger; file: string; spawnDelayMs?: number }): Promise<Manager> {
+/** Starts the proxy and the shard processes, each running `file` (this bundle). */
+export async function startManager(config: Config, options: { log: Logger; file: string }): Promise<Manager> {
   const { log } = options;
   // The proxy forwards each shard's own Authorization header; the token set here is only for /gateway/bot.
   const rest = new REST({ api: config.discordApiBaseUrl }).setToken(config.discordToken);
@@ -65,8 +66,8 @@ export async function startManager(config: Config, options: { log: Logger; file:
     shard.on('ready', () => log.info({ shard: shard.id }, 'shard connected to Discord'));
     shard.on('error', (error) => log.error({ shard: shard.id, err: error }, 'shard process error'));
     shard.on('death', (child) => {
-      const code = 'exitCode' in child ? child.exitCode : null;
       if (stopping) return;
+      const code = 'exitCode' in child ? child.exitCode : null;
       if (code === EXIT_CONFIG) {
         // The shard said what is wrong; starting it again would say it again, forever.
         log.fatal({ shard: shard.id }, 'a shard process cannot start with this configuration; stopping all of them');
@@ -93,7 +94,7 @@ export async function startManager(config: Config, options: { log: Logger; file:
   };
 
   // Not waited for: a shard that fails to connect is restarted, and the others still start.
-  shards.spawn({ amount: shardCount, delay: options.spawnDelayMs ?? SPAWN_DELAY_MS, timeout: -1 }).catch((error: unknown) => {
+  shards.spawn({ amount: shardCount, delay: SPAWN_DELAY_MS, timeout: -1 }).catch((error: unknown) => {
     log.fatal({ err: error }, 'could not start the shard processes');
     fail(1);
   });
