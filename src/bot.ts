@@ -54,6 +54,14 @@ export interface BotOptions {
   unverifiedPageMs?: number;
   /** Priority re-checks per server per hour (/sync, /update of someone else); tests lower it. */
   priorityShare?: number;
+  /**
+   * The gateway shards this process holds, of how many. Shard processes under the manager need not
+   * say: discord.js reads SHARDS and SHARD_COUNT from the environment the manager gives them. Tests
+   * set it to run one shard of several in-process.
+   */
+  shards?: { ids: number[]; count: number };
+  /** The manager's REST proxy (src/manager.ts): every process's Discord requests share its one queue. */
+  restProxyUrl?: string;
 }
 
 /** One page (1,000 members) of reconciliation every 100 ms: a fifth of Discord's 50 requests a second. */
@@ -64,6 +72,13 @@ const RECONCILE_PAGE_MS = 100;
  * writes of its unlinked members, leaving Discord's REST budget to syncs and commands.
  */
 const UNVERIFIED_PAGE_MS = 1_000;
+
+/**
+ * REST through the manager's proxy, whose own queue retries failures and waits out rate limits: a
+ * shard process retrying a request still queued there would send it twice, so it waits instead
+ * (the proxy's four 15-second attempts, and a rate-limit wait).
+ */
+const viaProxy = (api: string): Partial<RESTOptions> => ({ api, retries: 0, timeout: 120_000 });
 
 export interface Bot {
   client: Client;
@@ -81,11 +96,24 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-export class StartupError extends Error {}
+export class StartupError extends Error {
+  /** `transient`: nothing to fix in the configuration (Discord could not be reached); a later start may succeed. */
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message);
+  }
+}
 
 const INTENT_HELP =
   'Discord refused the Server Members intent. Enable it: Discord Developer Portal → your application → Bot → ' +
   'Privileged Gateway Intents → turn on "Server Members Intent" → Save, then start gatepass again.';
+
+const SHARDING_HELP =
+  'Discord requires this bot to run on more shards (gateway close 4011, sharding required): set SHARD_COUNT=auto to use Discord\'s recommendation (several processes need a PostgreSQL DATABASE_URL).';
+
+const INVALID_SHARD_HELP = 'Discord refused the shard this process identified as (gateway close 4010, invalid shard): check SHARD_COUNT.';
 
 const TOKEN_HELP = 'Discord rejected DISCORD_TOKEN. Copy it again: Discord Developer Portal → your application → Bot → Reset Token.';
 
@@ -124,7 +152,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
     partials: [Partials.GuildMember],
-    rest: { ...options.discordRest, api: config.discordApiBaseUrl },
+    rest: { ...options.discordRest, ...(options.restProxyUrl ? viaProxy(options.restProxyUrl) : { api: config.discordApiBaseUrl }) },
+    ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     // Members and users are read when needed; caching every one would grow with the population.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -134,7 +163,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     allowedMentions: { parse: [] },
   });
   const approvals = await loadApprovals(db);
-  const discord = discordSide(client, approvals);
+  const discord = discordSide(client, approvals, log);
   const serverLog = createServerLog(client, db, log);
   const oauth = config.oauth && {
     settings: { client: { clientId: config.oauth.clientId, clientSecret: config.oauth.clientSecret, redirectUri: `${config.oauth.publicUrl}/oauth/callback` }, tokenKey: config.oauth.tokenKey },
@@ -180,7 +209,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       log.info({ port: web.port, signIn: signIns !== undefined }, 'HTTP server listening');
     }
     await login(client, config.discordToken, config.discordApiBaseUrl);
-    log.info({ user: client.user?.tag, servers: client.guilds.cache.size }, 'connected to Discord');
+    log.info({ user: client.user?.tag, servers: client.guilds.cache.size, shards: client.options.shards, shardCount: client.options.shardCount }, 'connected to Discord');
     // Not fatal: until Roblox answers, every check is "unknown" and no role changes.
     const robloxProblem = await unreachableHosts('Roblox', [config.robloxApiBaseUrl, config.robloxUsersApiBaseUrl], 'ROBLOX_API_BASE_URL / ROBLOX_USERS_API_BASE_URL');
     if (robloxProblem) log.warn(`${robloxProblem} Until it can be reached, ownership is unknown and no role is changed.`);
@@ -224,6 +253,8 @@ function login(client: Client, token: string, apiUrl: string): Promise<void> {
     const onDisconnect = (event: { code: number }) => {
       if (event.code === GatewayCloseCodes.DisallowedIntents) reject(new StartupError(INTENT_HELP));
       else if (event.code === GatewayCloseCodes.AuthenticationFailed) reject(new StartupError(TOKEN_HELP));
+      else if (event.code === GatewayCloseCodes.ShardingRequired) reject(new StartupError(SHARDING_HELP));
+      else if (event.code === GatewayCloseCodes.InvalidShard) reject(new StartupError(INVALID_SHARD_HELP));
       else reject(new StartupError(`Discord closed the connection for good (code ${event.code}).`));
     };
     client.once(Events.ShardDisconnect, onDisconnect);
@@ -234,7 +265,7 @@ function login(client: Client, token: string, apiUrl: string): Promise<void> {
     client.login(token).catch((error: unknown) => {
       const { status, code } = error as { status?: number; code?: unknown };
       const network = networkFailure(error);
-      if (network) reject(new StartupError(cannotReach('Discord', apiUrl, network, 'DISCORD_API_BASE_URL')));
+      if (network) reject(new StartupError(cannotReach('Discord', apiUrl, network, 'DISCORD_API_BASE_URL'), true));
       else reject(status === 401 || code === 'TokenInvalid' ? new StartupError(TOKEN_HELP) : error);
     });
   });

@@ -31,6 +31,11 @@ export interface Config {
   logFormat?: 'json' | 'pretty';
   /** The bot's own HTTP server (sign-in pages, health and metrics); none when HTTP_PORT is unset. */
   httpPort?: number;
+  /**
+   * Gateway shards, each run in its own process under a small manager (src/manager.ts): a number, or
+   * 'auto' for Discord's recommendation. Unset means one process holding the only shard, as always.
+   */
+  shardCount?: number | 'auto';
   /** Sign in with Roblox, when configured. */
   oauth?: { clientId: string; clientSecret: string; discordClientSecret: string; publicUrl: string; tokenKey: Buffer };
 }
@@ -52,6 +57,21 @@ const baseUrl = (fallback: string) =>
 /** Requests per minute: a whole number from 1 up. */
 const perMinute = (fallback: number) =>
   optional(z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'is implausibly large').default(fallback));
+
+/** Discord requires a shard per 2,500 servers; a manager forking more processes than this is a typo. */
+const MAX_SHARDS = 1024;
+
+/** Whether SHARD_COUNT asks for more than one process. */
+export const multiProcess = (shardCount: number | 'auto' | undefined) => shardCount === 'auto' || (shardCount ?? 1) > 1;
+
+/** SHARD_COUNT's value; an invalid one is reported and goes no further (no SQLite refusal for a typo). */
+function shardCount(value: string, ctx: z.core.$RefinementCtx<string>): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const problem = !/^\d+$/.test(value) ? 'must be auto or a whole number of shards' : Number(value) < 1 ? 'must be at least 1' : Number(value) > MAX_SHARDS ? `is implausibly large (at most ${MAX_SHARDS})` : undefined;
+  if (!problem) return Number(value);
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+}
 
 const schema = z
   .object({
@@ -89,11 +109,18 @@ const schema = z
     DISCORD_CLIENT_SECRET: optional(z.string().trim().min(1).refine((k) => !/\s/.test(k), 'must not contain spaces').optional()),
     ROBLOX_OAUTH_CLIENT_SECRET: optional(z.string().trim().min(1).refine((k) => !/\s/.test(k), 'must not contain spaces').optional()),
     TOKEN_ENCRYPTION_KEY: optional(z.string().refine((k) => parseTokenKey(k) !== undefined, 'must be 32 random bytes as 64 hex characters (openssl rand -hex 32)').optional()),
+    SHARD_COUNT: optional(z.string({ error: 'must be auto or a whole number of shards' }).trim().transform(shardCount).optional()),
+    // Test-only: lets the multi-process end-to-end test run before PostgreSQL support lands. Never set it in production.
+    GATEPASS_ALLOW_SQLITE_SHARDS: optional(z.literal('1', { error: 'must be 1 or unset (tests only)' }).optional()),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info')),
   })
   .superRefine((env, ctx) => {
     if (!env.DISCORD_APPLICATION_ID && !applicationIdFromToken(env.DISCORD_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['DISCORD_APPLICATION_ID'], message: 'is required: it could not be derived from DISCORD_TOKEN' });
+    }
+    // Every shard process would open the same SQLite file: SQLite is for one process only.
+    if (multiProcess(env.SHARD_COUNT) && env.DATABASE_URL.startsWith('file:') && !env.GATEPASS_ALLOW_SQLITE_SHARDS) {
+      ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'above 1 runs a process per shard, and processes cannot share a SQLite database (DATABASE_URL file:…): set a PostgreSQL DATABASE_URL, or unset SHARD_COUNT to run one process' });
     }
     // OAuth is all or nothing: half a configuration would fail only when a member tries to sign in.
     if (env.ROBLOX_OAUTH_CLIENT_ID || env.ROBLOX_OAUTH_CLIENT_SECRET) {
@@ -133,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       logLevel: e.LOG_LEVEL,
       ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
       httpPort: e.HTTP_PORT,
+      ...(e.SHARD_COUNT !== undefined ? { shardCount: e.SHARD_COUNT } : {}),
       oauth:
         e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.DISCORD_CLIENT_SECRET && e.PUBLIC_URL && e.TOKEN_ENCRYPTION_KEY
           ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, discordClientSecret: e.DISCORD_CLIENT_SECRET, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), tokenKey: parseTokenKey(e.TOKEN_ENCRYPTION_KEY)! }

@@ -1,5 +1,6 @@
 // Keeping the database to what is still true: at start, what changed while the bot was offline
-// (roles deleted, servers left); at each cron tick, expired proofs and follows nobody needs.
+// (roles deleted, servers left); at each cron tick, expired proofs and follows nobody needs. In a
+// shard process, only its own shards' servers are judged: the rest are another process's.
 
 import type { Clock } from './clock';
 import { deleteBindsOfMissingRoles, serversWithBinds } from './database/binds';
@@ -23,7 +24,7 @@ export interface Housekeeping {
 export function createHousekeeping(deps: { db: Database; discord: DiscordSide; index: MemberIndex; serverLog: ServerLog; log: Logger; clock: Clock }): Housekeeping {
   const { db, discord, log } = deps;
   const dropUnneededFollows = async () => {
-    const dropped = await dropUnneeded(db, discord.serverIds());
+    const dropped = await dropUnneeded(db, discord.serverIds(), discord.holds);
     if (dropped > 0) log.info({ rows: dropped }, 'stopped following members in servers the bot left or that have no binds');
   };
   return {
@@ -38,7 +39,8 @@ export function createHousekeeping(deps: { db: Database; discord: DiscordSide; i
         log.warn({ guildId, roleId }, 'a bound role was deleted while the bot was offline; its binds were removed');
         await deps.serverLog.post(guildId, [`⚠️ A bound role (id ${roleId}) was deleted while the bot was offline, so its binds were removed.`]);
       }
-      await forgetServers(db, await serversNotAmong(db, servers));
+      // Servers the bot left while offline; another shard's servers are not listed here, and not left.
+      await forgetServers(db, (await serversNotAmong(db, servers)).filter(discord.holds));
       await dropUnneededFollows();
       const bound = await serversWithBinds(db, servers);
       deps.index.reconcile([...servers.filter((id) => bound.has(id)), ...servers.filter((id) => !bound.has(id))]);

@@ -1,40 +1,77 @@
-// `npm start`: read the environment, start the bot, stop cleanly on SIGINT/SIGTERM.
+// `npm start`: read the environment, start the bot, stop cleanly on SIGINT/SIGTERM. With SHARD_COUNT
+// above 1 (or auto) this process becomes the manager (src/manager.ts), which runs this same file
+// once per shard; discord.js's ShardingManager marks those processes with SHARDING_MANAGER and
+// tells each its shard (SHARDS) of how many (SHARD_COUNT), which its Client reads by itself.
 
 import 'dotenv/config';
+import { fileURLToPath } from 'node:url';
 import { StartupError, startBot } from './bot';
-import { loadConfig } from './config';
-import { createLogger } from './log';
+import { type Config, loadConfig, multiProcess } from './config';
+import { createLogger, type Logger } from './log';
+import { EXIT_CONFIG, REST_PROXY_ENV, startManager } from './manager';
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
   console.error(loaded.message);
   process.exit(1);
 }
-const log = createLogger(loaded.config.logLevel, undefined, loaded.config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'));
+const { config } = loaded;
+const rootLog = createLogger(config.logLevel, undefined, config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'));
 
-process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
+process.on('unhandledRejection', (error) => rootLog.error({ err: error }, 'unhandled rejection'));
 
-const starting = startBot(loaded.config, { log });
+const shardProcess = process.env.SHARDING_MANAGER !== undefined;
+if (shardProcess) {
+  const shard = Number(JSON.parse(process.env.SHARDS ?? '0'));
+  // Each shard process serves health, metrics and sign-in pages on HTTP_PORT plus its shard, so they do not collide.
+  const httpPort = config.httpPort ? config.httpPort + shard : config.httpPort;
+  runBot({ ...config, httpPort }, rootLog.child({ shard, shardCount: Number(process.env.SHARD_COUNT) }), true);
+} else if (multiProcess(config.shardCount)) runManager(config, rootLog.child({ process: 'manager' }));
+else {
+  // discord.js's Client reads SHARD_COUNT from the environment too, and would take an empty one (.env's "SHARD_COUNT=") for 0 shards.
+  delete process.env.SHARD_COUNT;
+  runBot(config, rootLog, false);
+}
 
-// Installed before start-up finishes: a signal while connecting is handled the same way.
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'shutting down');
-  // Never hang: a stuck request must not keep a service manager waiting.
-  setTimeout(() => process.exit(1), 10_000).unref();
+/** One bot: the whole of it, or one shard's process under the manager. */
+function runBot(config: Config, log: Logger, shard: boolean): void {
+  const starting = startBot(config, { log, restProxyUrl: shard ? process.env[REST_PROXY_ENV] : undefined });
+  const shutdown = onSignals(log, () => starting.then((bot) => bot.stop(), () => undefined));
+  // A shard process left behind by a manager that died would hold its shard and nobody would stop it.
+  if (shard) process.on('disconnect', () => shutdown('manager gone'));
+  starting.catch((error: unknown) => {
+    // Like a configuration error: one plain line saying what to fix.
+    if (error instanceof StartupError) console.error(error.message);
+    else log.fatal({ err: error }, 'could not start');
+    // Under the manager, a configuration error (token, intents, shards) would only fail again if restarted.
+    process.exit(shard && error instanceof StartupError && !error.transient ? EXIT_CONFIG : 1);
+  });
+}
+
+function runManager(config: Config, log: Logger): void {
+  const starting = startManager(config, { log, file: fileURLToPath(import.meta.url) });
+  onSignals(log, () => starting.then((manager) => manager.stop(), () => undefined));
   starting.then(
-    (bot) => bot.stop().then(() => process.exit(0), () => process.exit(1)),
-    () => process.exit(0),
+    (manager) => manager.failed.then((code) => manager.stop().finally(() => process.exit(code))),
+    (error: unknown) => {
+      log.fatal({ err: error }, 'could not start the shard manager');
+      process.exit(1);
+    },
   );
-};
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
 
-starting.catch((error: unknown) => {
-  // Like a configuration error: one plain line saying what to fix.
-  if (error instanceof StartupError) console.error(error.message);
-  else log.fatal({ err: error }, 'could not start');
-  process.exit(1);
-});
+/** Installed before start-up finishes: a signal while connecting is handled the same way. */
+function onSignals(log: Logger, stop: () => Promise<unknown>): (signal: string) => void {
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    // Never hang: a stuck request must not keep a service manager waiting.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return shutdown;
+}

@@ -1,6 +1,7 @@
 // Starts the real bot (discord.js Client, Roblox client, Prisma on a temporary SQLite file)
 // against the fakes, with logs captured so tests can read them.
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,41 @@ export async function destroyWorld(world: World): Promise<void> {
   await Promise.all([world.discord.close(), world.roblox.close()]);
   await dropTestDatabase(world.config.databaseUrl);
   rmSync(world.dir, { recursive: true, force: true });
+}
+
+/** `npm start`'s process, configured through its environment only, against the world's fakes. */
+export function startProcess(w: World, overrides: Record<string, string> = {}) {
+  const env = {
+    PATH: process.env.PATH,
+    DOTENV_CONFIG_PATH: '/nonexistent',
+    DISCORD_TOKEN: w.config.discordToken,
+    ROBLOX_API_KEY: w.config.robloxApiKey,
+    DATABASE_URL: w.config.databaseUrl,
+    DISCORD_API_BASE_URL: w.config.discordApiBaseUrl,
+    ROBLOX_API_BASE_URL: w.config.robloxApiBaseUrl,
+    ROBLOX_USERS_API_BASE_URL: w.config.robloxUsersApiBaseUrl,
+    ROBLOX_BADGES_API_BASE_URL: w.config.robloxBadgesApiBaseUrl,
+    ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
+    SYNC_CRON: '* * * * * *',
+    ...overrides,
+  };
+  // What `npm start` runs after building, without npm between: npm turns a clean exit on SIGTERM
+  // into death by that signal, which is npm's behaviour, not the bot's.
+  const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (chunk) => (text += chunk));
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  /** The output's JSON log lines. */
+  const lines = () =>
+    text.split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return { child, exited, output: () => text, lines };
 }
 
 /** Polls until `check` holds (or throws after the timeout). */

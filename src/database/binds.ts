@@ -77,8 +77,8 @@ export async function setApproval(db: Database, guildId: string, roleId: string,
   return changed.count;
 }
 
-/** The approval of each bound role (or of `only`), by `guildId:roleId`; where a role's binds disagree, what they all approve. */
-export async function approvalsByRole(db: Database, only?: { guildId: string; roleId: string }): Promise<Map<string, bigint>> {
+/** The approval of each bound role (or of those `only` names: one role, or the roles of some servers), by `guildId:roleId`; where a role's binds disagree, what they all approve. */
+export async function approvalsByRole(db: Database, only?: { guildId: string | { in: string[] }; roleId?: string }): Promise<Map<string, bigint>> {
   const rows = await db.bind.findMany({ where: only ?? {}, select: { guildId: true, roleId: true, approved: true } });
   const byRole = new Map<string, bigint>();
   for (const row of rows) {

@@ -39,9 +39,13 @@ export async function unlinkedFollowed(db: Database): Promise<string[]> {
 
 /**
  * Rows of servers the bot is no longer in, or that have no binds left: nothing there can need
- * removing, and each such row would have its member re-read every cycle forever.
+ * removing, and each such row would have its member re-read every cycle forever. "No longer in" is
+ * judged only for servers `held` says this process would list: another shard's servers are never
+ * in `currentServers`, and the bot has not left them.
  */
-export async function dropUnneeded(db: Database, currentServers: readonly string[]): Promise<number> {
+export async function dropUnneeded(db: Database, currentServers: readonly string[], held: (guildId: string) => boolean): Promise<number> {
+  const unlisted = await db.$queryRaw<{ guildId: string }[]>`SELECT DISTINCT "guildId" FROM "MemberSync" WHERE NOT ${among(db, 'guildId', currentServers)}`;
+  const left = unlisted.map((row) => row.guildId).filter(held);
   return db.$executeRaw`
-    DELETE FROM "MemberSync" WHERE NOT ${among(db, 'guildId', currentServers)} OR "guildId" NOT IN (SELECT DISTINCT "guildId" FROM "Bind")`;
+    DELETE FROM "MemberSync" WHERE ${among(db, 'guildId', left)} OR "guildId" NOT IN (SELECT DISTINCT "guildId" FROM "Bind")`;
 }

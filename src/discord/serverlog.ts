@@ -9,7 +9,7 @@ import { fitMessage } from '../reports';
 export interface ServerLog {
   /** Posts to the server's log channel, if it has one; the lines are fitted into one message. */
   post(guildId: string, lines: string[]): Promise<void>;
-  /** Posts to every server that has a log channel. */
+  /** Posts to every server that has a log channel and that this process holds (every shard process posts to its own). */
   postEverywhere(lines: string[]): Promise<void>;
   channelOf(guildId: string): Promise<string | null>;
   /** Sets (or with null clears) the channel; throws when the bot cannot post there. */

@@ -2,8 +2,9 @@
 // the bot can change a role or a nickname, and add or remove one role or set a nickname with an
 // audit-log reason. Errors become values.
 
-import { type Client, DiscordAPIError, Events, type Guild, type GuildMember, PermissionFlagsBits, RESTJSONErrorCodes } from 'discord.js';
+import { type Client, DiscordAPIError, Events, type Guild, type GuildMember, PermissionFlagsBits, RESTJSONErrorCodes, ShardClientUtil } from 'discord.js';
 import type { Approvals } from '../approvals';
+import type { Logger } from '../log';
 import { describePermissions, elevatedIn } from '../permissions';
 import type { RoleAccess } from '../roleplan';
 
@@ -31,7 +32,7 @@ export interface Server {
   roleAccess(roleId: string): RoleAccess;
   roleName(roleId: string): string;
   setRole(userId: string, roleId: string, change: 'add' | 'remove', reason: string): Promise<WriteResult>;
-  /** Up to 100 members in one gateway request; members not in the server are absent. */
+  /** Up to 100 members in one gateway request (over REST, one by one, where another process holds the server); members not in the server are absent. */
   readMembers(userIds: readonly string[]): Promise<Map<string, MemberState>>;
   /** Why the bot cannot change nicknames here (no Manage Nicknames, or a refusal remembered for this member); undefined when it can try. */
   nicknameRefusal(userId: string): string | undefined;
@@ -42,22 +43,65 @@ export interface Server {
   roleIds(): Set<string>;
 }
 
-export interface DiscordSide {
-  /** Every server the bot is in, available or not. */
-  serverIds(): string[];
+export interface ServerLookup {
+  /** The server, or undefined when the bot cannot act there now (left, unavailable, not loaded). */
   server(guildId: string): Server | undefined;
 }
 
-export function discordSide(client: Client, approvals: Approvals): DiscordSide {
+export interface DiscordSide extends ServerLookup {
+  /** Every server this process holds (its shards' servers), available or not. */
+  serverIds(): string[];
+  /**
+   * Whether this process's shards hold the server: only then do its events arrive here and does its
+   * absence from `serverIds()` mean the bot left it. `server()` answers only for these.
+   */
+  holds(guildId: string): boolean;
+  /**
+   * For one batch or check: this process's servers, plus a fresh REST snapshot of each of `guildIds`
+   * another process holds (the server, its roles, the bot's own member, the roles' approvals). Drop
+   * it after the batch: a role that gained Administrator since must be seen by the next one. A server
+   * whose snapshot cannot be loaded is absent from it, so nothing changes there.
+   */
+  prepare(guildIds: Iterable<string>): Promise<ServerLookup>;
+}
+
+export function discordSide(client: Client, approvals: Approvals, log: Logger): DiscordSide {
   const refusals = refusalMemory(client);
-  return {
+  const holds = (guildId: string) => {
+    const { shards, shardCount = 1 } = client.options;
+    // 'auto' (never used by gatepass) would put every shard in this process.
+    return shardCount === 1 || !Array.isArray(shards) || shards.includes(ShardClientUtil.shardIdForGuildId(guildId, shardCount));
+  };
+  const side: DiscordSide = {
     serverIds: () => [...client.guilds.cache.keys()],
+    holds,
     // An unavailable server (an outage) has no roles or members to go by: nothing is done there.
     server: (guildId) => {
-      const guild = client.guilds.cache.get(guildId);
-      return guild?.available ? serverOf(guild, refusals, approvals) : undefined;
+      const guild = holds(guildId) ? client.guilds.cache.get(guildId) : undefined;
+      return guild?.available ? serverOf(guild, { refusals, approved: approvals.of, restOnly: false }) : undefined;
+    },
+    async prepare(guildIds) {
+      const foreign = [...new Set(guildIds)].filter((id) => !holds(id));
+      if (foreign.length === 0) return side;
+      const [snapshots, approved] = await Promise.all([Promise.all(foreign.map((id) => snapshot(client, id, log))), approvals.read(foreign)]);
+      const servers = new Map(snapshots.flatMap((guild) => (guild ? [[guild.id, serverOf(guild, { refusals: refusalStore(), approved, restOnly: true })] as const] : [])));
+      return { server: (guildId) => (holds(guildId) ? side.server(guildId) : servers.get(guildId)) };
     },
   };
+  return side;
+}
+
+/** A server another process holds, read now over REST with the bot's own member; undefined when it cannot be read. */
+async function snapshot(client: Client, guildId: string, log: Logger): Promise<Guild | undefined> {
+  try {
+    // Not cached: the client's cache is this process's servers, kept current by their events.
+    const guild = await client.guilds.fetch({ guild: guildId, force: true, cache: false, withCounts: false });
+    await guild.members.fetchMe({ force: true });
+    return guild;
+  } catch (error) {
+    log.warn({ guildId, err: error }, 'could not read a server another shard holds; no role changes there in this check');
+    return undefined;
+  }
 }
 
 /** Refused nickname writes are remembered per member, beside the roles. */
@@ -69,14 +113,25 @@ const nicknameKey = (userId: string) => `nick:${userId}`;
  * roles or the bot's own member change: the only things that could make it succeed.
  */
 function refusalMemory(client: Client) {
-  const byServer = new Map<string, Map<string, string>>();
+  const store = refusalStore();
+  const { byServer } = store;
   const forget = (guildId: string) => byServer.delete(guildId);
   client.on(Events.GuildRoleCreate, (role) => forget(role.guild.id));
   client.on(Events.GuildRoleUpdate, (_old, role) => forget(role.guild.id));
   client.on(Events.GuildRoleDelete, (role) => forget(role.guild.id));
   client.on(Events.GuildMemberUpdate, (_old, member) => (member.id === client.user?.id ? forget(member.guild.id) : byServer.get(member.guild.id)?.delete(nicknameKey(member.id))));
   client.on(Events.GuildUpdate, (_old, guild) => forget(guild.id));
+  return store;
+}
+
+/**
+ * The remembered refusals alone. A snapshot of a server another process holds gets its own, for
+ * its batch: this process hears none of the events that would make it forget.
+ */
+function refusalStore() {
+  const byServer = new Map<string, Map<string, string>>();
   return {
+    byServer,
     get: (guildId: string, roleId: string) => byServer.get(guildId)?.get(roleId),
     remember(guildId: string, roleId: string, reason: string) {
       const roles = byServer.get(guildId) ?? new Map<string, string>();
@@ -86,9 +141,17 @@ function refusalMemory(client: Client) {
   };
 }
 
-type Refusals = ReturnType<typeof refusalMemory>;
+type Refusals = ReturnType<typeof refusalStore>;
 
-function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Server {
+interface ServerDeps {
+  refusals: Refusals;
+  /** Elevated permissions approved for a bound role. */
+  approved: Approvals['of'];
+  /** A server another process holds: its members cannot be asked for over this process's gateway. */
+  restOnly: boolean;
+}
+
+function serverOf(guild: Guild, { refusals, approved, restOnly }: ServerDeps): Server {
   return {
     id: guild.id,
     name: guild.name,
@@ -106,7 +169,7 @@ function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Serve
       const refused = refusals.get(guild.id, roleId);
       if (refused) return { ok: false, reason: `${refused}; the bot tries again once the server's roles or its own permissions change` };
       const access = roleAccess(guild, roleId);
-      return access.ok ? approvedAccess(guild, roleId, approvals.of(guild.id, roleId)) : access;
+      return access.ok ? approvedAccess(guild, roleId, approved(guild.id, roleId)) : access;
     },
     roleName: (roleId) => guild.roles.cache.get(roleId)?.name ?? `deleted role ${roleId}`,
     async setRole(userId, roleId, change, reason) {
@@ -126,6 +189,8 @@ function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Serve
       }
     },
     async readMembers(userIds) {
+      // Gateway member requests go to the shard holding the server, which is another process.
+      if (restOnly) return readOverRest(guild, userIds);
       // discord.js queues gateway sends under Discord's 120-per-minute limit: allow for the queue.
       const members = await guild.members.fetch({ user: [...userIds], time: 120_000 });
       return new Map(members.map((member) => [member.id, memberState(member)]));
@@ -159,6 +224,19 @@ function serverOf(guild: Guild, refusals: Refusals, approvals: Approvals): Serve
     },
     roleIds: () => new Set(guild.roles.cache.keys()),
   };
+}
+
+/** Members one by one over REST: as many requests as the per-member reads a failed bulk read falls back to. */
+async function readOverRest(guild: Guild, userIds: readonly string[]): Promise<Map<string, MemberState>> {
+  const read = await Promise.all(
+    userIds.map((user) =>
+      guild.members.fetch({ user, force: true, cache: false }).catch((error: unknown) => {
+        if (isApiError(error, RESTJSONErrorCodes.UnknownMember)) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  return new Map(read.flatMap((member) => (member ? [[member.id, memberState(member)] as const] : [])));
 }
 
 function memberState(member: GuildMember): MemberState {

@@ -10,7 +10,7 @@ import type { Database } from '../database/client';
 import { currentLink, linksAmong } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
 import { syncSettings } from '../database/settings';
-import type { DiscordSide } from '../discord/servers';
+import type { DiscordSide, ServerLookup } from '../discord/servers';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { templateGroups } from '../nickname';
@@ -104,6 +104,9 @@ export function createMemberSync(deps: SyncDeps): MemberSync {
 
 type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
 
+/** What a batch works with: the servers prepared for it, those other processes hold included. */
+type BatchDeps = Omit<SyncDeps, 'discord'> & { discord: ServerLookup };
+
 async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
   const index = await timeDatabase(deps.stats, () => serversOf(deps.db, ids));
   const named = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])]]));
@@ -112,7 +115,9 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
   const rules: ServerRules = await timeDatabase(deps.stats, async () => ({ binds: await bindsOfServers(deps.db, guilds), ...(await syncSettings(deps.db, guilds)) }));
   // Each member is read only in the servers the index names that have binds, an unverified role or nicknames.
   const serversFor = new Map([...named].map(([id, guildIds]) => [id, guildIds.filter((g) => rules.binds.has(g) || rules.unverified.has(g) || rules.nicknames.has(g))]));
-  const known: KnownRoles = options.readInBulk ? await readBatchRoles(deps, membersByServer(serversFor)) : new Map();
+  // A member's servers may be held by other shards: those are read over REST, for this batch only.
+  const batchDeps: BatchDeps = { ...deps, discord: await deps.discord.prepare(new Set([...serversFor.values()].flat())) };
+  const known: KnownRoles = options.readInBulk ? await readBatchRoles(batchDeps, membersByServer(serversFor)) : new Map();
   // Group ranks are read for fifty members at a time: the accounts of those whose servers bind groups.
   const withGroups = ids.filter((id) => serversFor.get(id)?.some((g) => boundGroups(rules.binds.get(g) ?? []).size > 0 || templateGroups(rules.nicknames.get(g)?.template).size > 0));
   const groups = groupReads(deps.roblox, [...(await timeDatabase(deps.stats, () => linksAmong(deps.db, withGroups))).values()], options.priority);
@@ -123,7 +128,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
     while (next < ids.length && !options.stopping?.()) {
       const id = ids[next++]!;
       const indexed = new Set(index.get(id) ?? []);
-      const done = await locked(id, () => checkMember(deps, id, serversFor.get(id) ?? [], indexed, rules, known, groups, options.priority));
+      const done = await locked(id, () => checkMember(batchDeps, id, serversFor.get(id) ?? [], indexed, rules, known, groups, options.priority));
       checked.push(done);
       options.onChecked?.(done.result);
     }
@@ -134,7 +139,7 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
 }
 
 async function checkMember(
-  deps: SyncDeps,
+  deps: BatchDeps,
   discordUserId: string,
   guildIds: readonly string[],
   indexed: ReadonlySet<string>,

@@ -6,7 +6,7 @@ import type { Bind } from '../bindings';
 import type { Clock } from '../clock';
 import type { Database } from '../database/client';
 import { markAbsent, markPresent } from '../database/memberships';
-import type { DiscordSide, MemberRead, MemberState, Server } from '../discord/servers';
+import type { MemberRead, MemberState, Server, ServerLookup } from '../discord/servers';
 import type { NicknameSetting } from '../database/settings';
 import type { Logger } from '../log';
 import type { ServerResult } from './results';
@@ -28,7 +28,7 @@ export type KnownRoles = ReadonlyMap<string, ReadonlyMap<string, MemberState>>;
 
 interface PresenceDeps {
   db: Database;
-  discord: DiscordSide;
+  discord: ServerLookup;
   log: Logger;
   clock: Clock;
 }

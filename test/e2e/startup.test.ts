@@ -1,11 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import { StartupError } from '../../src/bot';
 import { freePort } from '../browser';
 import { openDatabase } from '../../src/database/client';
-import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
+import { createWorld, destroyWorld, expectCleanRun, startProcess, startTestBot, until, type World } from '../harness';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -109,32 +109,6 @@ describe('shutdown', () => {
     expect(output()).not.toContain(world.config.robloxApiKey);
   });
 });
-
-/** `npm start`'s process, configured through its environment only, against the world's fakes. */
-function startProcess(w: World, overrides: Record<string, string> = {}) {
-  const env = {
-    PATH: process.env.PATH,
-    DOTENV_CONFIG_PATH: '/nonexistent',
-    DISCORD_TOKEN: w.config.discordToken,
-    ROBLOX_API_KEY: w.config.robloxApiKey,
-    DATABASE_URL: w.config.databaseUrl,
-    DISCORD_API_BASE_URL: w.config.discordApiBaseUrl,
-    ROBLOX_API_BASE_URL: w.config.robloxApiBaseUrl,
-    ROBLOX_USERS_API_BASE_URL: w.config.robloxUsersApiBaseUrl,
-    ROBLOX_BADGES_API_BASE_URL: w.config.robloxBadgesApiBaseUrl,
-    ROBLOX_ECONOMY_API_BASE_URL: w.config.robloxEconomyApiBaseUrl,
-    SYNC_CRON: '* * * * * *',
-    ...overrides,
-  };
-  // What `npm start` runs after building, without npm between: npm turns a clean exit on SIGTERM
-  // into death by that signal, which is npm's behaviour, not the bot's.
-  const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout.on('data', (chunk) => (text += chunk));
-  child.stderr.on('data', (chunk) => (text += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { child, exited, output: () => text };
-}
 
 describe('restarts', () => {
   test('killed with SIGKILL in the middle of a run: the next start finishes it and loses nothing', async () => {

@@ -15,6 +15,14 @@ const INTENT_GUILD_MEMBERS = 1 << 1;
 
 export const snowflake = () => DiscordSnowflake.generate().toString();
 
+/** A new guild id that Discord routes to shard `id` of `count`: its timestamp (the bits above 22) picks the shard. */
+function guildIdOnShard(id: number, count: number): string {
+  for (let timestamp = Date.now(); ; timestamp++) {
+    const guildId = DiscordSnowflake.generate({ timestamp }).toString();
+    if (shardOf(guildId, count) === id) return guildId;
+  }
+}
+
 export interface FakeRole {
   id: string;
   name: string;
@@ -66,6 +74,8 @@ export interface DiscordRequest {
   path: string;
   status: number;
   authorized: boolean;
+  /** discord.js's Client says so in it ("discord.js/14…"); a bare @discordjs/rest, such as @discordjs/proxy's, does not. */
+  userAgent: string;
 }
 
 export type DiscordFault = { status: number; body: unknown; headers?: Record<string, string> };
@@ -100,6 +110,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/applications/{application_id}/commands'],
   ['PUT', '/applications/{application_id}/commands'],
   ['PUT', '/applications/{application_id}/guilds/{guild_id}/commands'],
+  ['GET', '/guilds/{guild_id}'],
   ['GET', '/guilds/{guild_id}/members'],
   ['GET', '/guilds/{guild_id}/members/{user_id}'],
   ['PATCH', '/guilds/{guild_id}/members/{user_id}'],
@@ -116,6 +127,17 @@ const ROUTES: [string, string][] = [
 const PUBLIC_ROUTES = new Set(['/users/@me', '/interactions/{interaction_id}/{interaction_token}/callback', '/webhooks/{webhook_id}/{webhook_token}/messages/@original', '/webhooks/{webhook_id}/{webhook_token}']);
 
 const errorBody = (code: number, message: string) => ({ code, message });
+
+/** A gateway session: its intents, its sequence, and the shard `[id, count]` it identified as. */
+interface Session {
+  ws: WebSocket;
+  intents: number;
+  seq: number;
+  shard: [number, number];
+}
+
+/** Discord's routing: `(guild_id >> 22) % num_shards` (docs: Sharding). */
+export const shardOf = (guildId: string, count: number) => Number((BigInt(guildId) >> 22n) % BigInt(count));
 
 export class FakeDiscord {
   readonly token = `${Buffer.from(snowflake()).toString('base64url')}.${randomBytes(4).toString('base64url')}.${randomBytes(20).toString('base64url')}`;
@@ -161,8 +183,15 @@ export class FakeDiscord {
   onRoleWrite: ((write: RoleWrite) => void) | undefined;
   /** Told of each nickname Discord accepted, as it is written. */
   onNickWrite: ((write: NickWrite) => void) | undefined;
+  /** What GET /gateway/bot recommends in `shards`. */
+  recommendedShards = 1;
+  /** Fewer shards than this closes the session with 4011 (Sharding required), as Discord does for a bot too big for its shards. */
+  requiredShards = 1;
+  /** Every IDENTIFY's shard, in order, and every close the gateway sent with its code. */
+  readonly identifies: [number, number][] = [];
+  readonly gatewayCloses: { code: number; shard: unknown }[] = [];
   url = '';
-  private readonly sockets = new Set<{ ws: WebSocket; intents: number; seq: number }>();
+  private readonly sockets = new Set<Session>();
   private readonly buckets = new Map<string, { start: number; used: number }>();
   /** Guilds in an outage: their events are not delivered (Discord drops them for the bot). */
   private readonly unavailable = new Set<string>();
@@ -178,8 +207,8 @@ export class FakeDiscord {
   // ── world building ────────────────────────────────────────────────────────────────────────
 
   /** A guild with @everyone and the bot's own role (Manage Roles, Manage Nicknames) at `botRolePosition`. */
-  addGuild(name: string, options: { botRolePosition?: number; botCanManageRoles?: boolean; botCanManageNicknames?: boolean } = {}): FakeGuild {
-    const id = snowflake();
+  addGuild(name: string, options: { botRolePosition?: number; botCanManageRoles?: boolean; botCanManageNicknames?: boolean; onShard?: [number, number] } = {}): FakeGuild {
+    const id = options.onShard ? guildIdOnShard(...options.onShard) : snowflake();
     const owner = this.addUser(`${name}-owner`);
     const guild: FakeGuild = { id, name, ownerId: owner, channelId: snowflake(), overwrites: [], roles: new Map(), members: new Map() };
     guild.roles.set(id, { id, name: '@everyone', permissions: PERMISSIONS.VIEW_CHANNEL | PERMISSIONS.SEND_MESSAGES, position: 0, managed: false });
@@ -509,7 +538,7 @@ export class FakeDiscord {
     const segments = path.split('/').map((s) => decodeURIComponent(s));
     const match = ROUTES.map(([method, template]) => ({ method, template, params: matchTemplate(template, segments) })).find((r) => r.method === req.method && r.params);
     const authorized = req.headers.authorization === `Bot ${this.token}`;
-    const record: DiscordRequest = { method: req.method ?? '', template: match?.template ?? path, path, status: 0, authorized };
+    const record: DiscordRequest = { method: req.method ?? '', template: match?.template ?? path, path, status: 0, authorized, userAgent: req.headers['user-agent'] ?? '' };
     this.requests.push(record);
     const text = await readBody(req);
     const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
@@ -584,7 +613,7 @@ export class FakeDiscord {
     if (params.guild_id && !guild) return reply(404, errorBody(10004, 'Unknown Guild'));
     switch (`${method} ${template}`) {
       case 'GET /gateway/bot':
-        return reply(200, { url: this.url.replace(/^http/, 'ws'), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
+        return reply(200, { url: this.url.replace(/^http/, 'ws'), shards: this.recommendedShards, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
       case 'GET /applications/{application_id}/commands':
         return reply(200, this.globalCommands);
       case 'PUT /applications/{application_id}/commands':
@@ -606,6 +635,8 @@ export class FakeDiscord {
         if (template === '/applications/{application_id}/commands') this.globalCommands = commands;
         return reply(200, commands);
       }
+      case 'GET /guilds/{guild_id}':
+        return reply(200, this.guildJson(guild!));
       case 'GET /guilds/{guild_id}/members': {
         // Requires the Server Members intent; sorted by user id, `after` exclusive, limit 1..1000.
         if (!this.membersIntentAllowed) return reply(403, errorBody(50001, 'Missing Access'));
@@ -777,7 +808,7 @@ export class FakeDiscord {
   // ── gateway ───────────────────────────────────────────────────────────────────────────────
 
   private gateway(ws: WebSocket): void {
-    const session = { ws, intents: -1, seq: 0 };
+    const session: Session = { ws, intents: -1, seq: 0, shard: [0, 1] };
     const send = (payload: unknown) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(payload));
     send({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null });
     ws.on('message', (raw) => {
@@ -792,24 +823,56 @@ export class FakeDiscord {
         if (message.d.token !== this.token && message.d.token !== `Bot ${this.token}`) return ws.close(4004, 'Authentication failed.');
         const intents = Number(message.d.intents);
         if (intents & INTENT_GUILD_MEMBERS && !this.membersIntentAllowed) return ws.close(4014, 'Disallowed intent(s).');
+        // `shard` is optional (one shard); Discord closes with 4010 for one that makes no sense, 4011 when the bot needs more.
+        const shard = message.d.shard ?? [0, 1];
+        const valid = Array.isArray(shard) && shard.length === 2 && shard.every((n) => Number.isInteger(n)) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1];
+        if (!valid) return this.closeGateway(ws, 4010, 'Invalid shard.', shard);
+        if (shard[1] < this.requiredShards) return this.closeGateway(ws, 4011, 'Sharding required.', shard);
+        session.shard = [shard[0], shard[1]];
+        this.identifies.push(session.shard);
         session.intents = intents;
         this.sockets.add(session);
         const dispatch = (t: string, d: unknown) => send({ op: 0, t, s: ++session.seq, d });
         dispatch('READY', {
           v: 10,
           user: this.userJson(this.botUserId),
-          guilds: [...this.guilds.keys()].map((id) => ({ id, unavailable: true })),
+          guilds: [...this.guilds.keys()].filter((id) => holds(session, id)).map((id) => ({ id, unavailable: true })),
           session_id: randomBytes(16).toString('hex'),
           resume_gateway_url: this.url.replace(/^http/, 'ws'),
-          shard: [0, 1],
+          shard: session.shard,
           application: { id: this.applicationId, flags: 0 },
         });
-        for (const guild of this.guilds.values()) if (!this.unavailable.has(guild.id)) dispatch('GUILD_CREATE', this.guildCreate(guild));
+        for (const guild of this.guilds.values()) if (holds(session, guild.id) && !this.unavailable.has(guild.id)) dispatch('GUILD_CREATE', this.guildCreate(guild));
         return;
       }
       if (message.op === 8) return this.requestMembers(session, message.d);
     });
     ws.on('close', () => this.sockets.delete(session));
+  }
+
+  private closeGateway(ws: WebSocket, code: number, reason: string, shard: unknown): void {
+    this.gatewayCloses.push({ code, shard });
+    ws.close(code, reason);
+  }
+
+  /** The guild as Get Guild answers it (with_counts), checked against the spec. */
+  private guildJson(guild: FakeGuild): Record<string, unknown> {
+    const create = this.guildCreate(guild);
+    const fields = ['id', 'name', 'icon', 'splash', 'discovery_splash', 'banner', 'description', 'owner_id', 'afk_channel_id', 'afk_timeout', 'verification_level', 'default_message_notifications', 'explicit_content_filter', 'mfa_level', 'system_channel_id', 'system_channel_flags', 'rules_channel_id', 'public_updates_channel_id', 'safety_alerts_channel_id', 'vanity_url_code', 'premium_tier', 'premium_subscription_count', 'preferred_locale', 'nsfw_level', 'premium_progress_bar_enabled', 'application_id', 'max_members', 'roles', 'emojis', 'stickers', 'features'];
+    return {
+      ...Object.fromEntries(fields.map((f) => [f, create[f]])),
+      home_header: null,
+      region: 'deprecated',
+      widget_enabled: false,
+      widget_channel_id: null,
+      max_presences: null,
+      max_stage_video_channel_users: 50,
+      max_video_channel_users: 25,
+      nsfw: false,
+      incidents_data: null,
+      approximate_member_count: guild.members.size,
+      approximate_presence_count: 0,
+    };
   }
 
   private guildCreate(guild: FakeGuild): Record<string, unknown> {
@@ -861,9 +924,11 @@ export class FakeDiscord {
     };
   }
 
-  private requestMembers(session: { ws: WebSocket; intents: number; seq: number }, d: Record<string, unknown>): void {
+  private requestMembers(session: Session, d: Record<string, unknown>): void {
     const guild = this.guilds.get(String(d.guild_id));
     if (!guild) return;
+    // Only the shard holding a guild can ask for its members: the bot asked the wrong process.
+    if (!holds(session, guild.id)) return void this.specErrors.push(`op 8 for guild ${guild.id} on shard ${session.shard.join('/')}, which does not hold it`);
     const wanted = Array.isArray(d.user_ids) ? (d.user_ids as string[]) : undefined;
     this.memberRequests.push({ guildId: guild.id, userIds: wanted?.length ?? 0 });
     this.memberReads.gateway++;
@@ -883,15 +948,20 @@ export class FakeDiscord {
     }
   }
 
+  /** Sends a guild's event to the session holding the guild (every session for an event of no guild). */
   private dispatchAll(t: string, d: unknown, requiredIntent = 0): void {
-    const guildId = (d as { guild_id?: unknown }).guild_id;
-    if (typeof guildId === 'string' && this.unavailable.has(guildId)) return;
+    const { guild_id: eventGuild, id } = d as { guild_id?: unknown; id?: unknown };
+    const guildId = typeof eventGuild === 'string' ? eventGuild : t.startsWith('GUILD_') && typeof id === 'string' ? id : undefined;
+    if (guildId !== undefined && this.unavailable.has(guildId)) return;
     for (const session of this.sockets) {
       if (requiredIntent && !(session.intents & requiredIntent)) continue;
+      if (guildId !== undefined && !holds(session, guildId)) continue;
       if (session.ws.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify({ op: 0, t, s: ++session.seq, d }));
     }
   }
 }
+
+const holds = (session: Session, guildId: string) => shardOf(guildId, session.shard[1]) === session.shard[0];
 
 /**
  * Where the spec and Discord's docs disagree, the docs win (../shared/docs/discord-api.md): the docs

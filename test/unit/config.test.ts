@@ -82,6 +82,37 @@ describe('loadConfig', () => {
     expect(result.message).not.toContain('\n');
   });
 
+  test('SHARD_COUNT: unset is one process; a number or auto asks for shards', () => {
+    const one = loadConfig({ ...valid, SHARD_COUNT: '1' });
+    expect(one.ok && one.config.shardCount).toBe(1);
+    const unset = loadConfig(valid);
+    expect(unset.ok && unset.config.shardCount).toBeUndefined();
+    // Several processes cannot share the SQLite file; the test-only override lets the manager's test run on it.
+    for (const [value, expected] of [['3', 3], [' auto ', 'auto']] as const) {
+      const result = loadConfig({ ...valid, SHARD_COUNT: value, GATEPASS_ALLOW_SQLITE_SHARDS: '1' });
+      expect(result.ok && result.config.shardCount).toBe(expected);
+    }
+  });
+
+  test.each([
+    ['2', /^Configuration error: SHARD_COUNT above 1 runs a process per shard, and processes cannot share a SQLite database \(DATABASE_URL file:…\): set a PostgreSQL DATABASE_URL, or unset SHARD_COUNT to run one process$/],
+    ['auto', /SHARD_COUNT above 1 runs a process per shard, and processes cannot share a SQLite database/],
+    ['0', /^Configuration error: SHARD_COUNT must be at least 1$/],
+    ['-2', /^Configuration error: SHARD_COUNT must be auto or a whole number of shards$/],
+    ['2.5', /^Configuration error: SHARD_COUNT must be auto or a whole number of shards$/],
+    ['many', /^Configuration error: SHARD_COUNT must be auto or a whole number of shards$/],
+    ['5000', /^Configuration error: SHARD_COUNT is implausibly large \(at most 1024\)$/],
+  ])('SHARD_COUNT=%s is refused with one precise line', (value, message) => {
+    const result = loadConfig({ ...valid, SHARD_COUNT: value });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toMatch(message);
+  });
+
+  test('GATEPASS_ALLOW_SQLITE_SHARDS only takes 1', () => {
+    const result = loadConfig({ ...valid, GATEPASS_ALLOW_SQLITE_SHARDS: 'yes' });
+    expect(!result.ok && result.message).toBe('Configuration error: GATEPASS_ALLOW_SQLITE_SHARDS must be 1 or unset (tests only)');
+  });
+
   test('never echoes a secret', () => {
     const result = loadConfig({ DISCORD_TOKEN: 'secret value with spaces', ROBLOX_API_KEY: 'another secret value' });
     expect(result.ok).toBe(false);
