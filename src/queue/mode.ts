@@ -17,7 +17,7 @@ import { addTick, type QueueCycleDeps } from './cycle';
 import { CYCLE_SCHEDULER, type JobData, type JobResult, PRIORITY, QUEUE_NAME, QUEUE_PREFIX } from './jobs';
 import { redisMemberLock } from './lock';
 import { queuedMemberSync } from './membersync';
-import { BLOCKING, connectRedis } from './redis';
+import { BLOCKING, connectRedis, redisWhere } from './redis';
 import { startWorker } from './worker';
 
 export interface QueueMode {
@@ -25,8 +25,11 @@ export interface QueueMode {
   makeBudget(kind: string, limit: number, windowMs: number): Budget;
   /** The member lock across processes (pass to createMemberSync, and to link changes). */
   memberLock: MemberLock;
-  /** Starts this process's worker and the cycle's schedule; returns the SyncRuns and MemberSync commands use. */
-  start(deps: Omit<QueueCycleDeps, 'redis' | 'queue' | 'flows' | 'lock' | 'stopping'>, syncCron: string): Promise<{ runs: SyncRuns; sync: MemberSync }>;
+  /**
+   * The SyncRuns and MemberSync commands use; `work()` starts this process's worker and upserts the
+   * cycle's schedule (once the Discord client is ready: jobs read and write roles).
+   */
+  open(deps: Omit<QueueCycleDeps, 'redis' | 'queue' | 'flows' | 'lock' | 'stopping'>, syncCron: string): { runs: SyncRuns; sync: MemberSync; work(): Promise<void> };
   /** Lets this process's jobs in hand finish (a batch hands its rest to another process), then disconnects. */
   stop(): Promise<void>;
   /** The worker, for tests that stop a process abruptly. */
@@ -53,12 +56,15 @@ export async function connectQueueMode(url: string, apiKey: string, clock: Clock
       new SharedRateBudget({ redis, key: `gatepass:budget:${owner}:${kind}`, limit, windowMs, clock, onError: (error) => log.warn({ err: (error as Error).message, kind }, 'shared Roblox budget: Redis error') }),
     memberLock,
     worker: () => worker,
-    async start(base, syncCron) {
+    open(base, syncCron) {
       const deps: QueueCycleDeps = { ...base, redis, queue, flows, lock: redisMemberLock({ redis, clock, prefix: 'gatepass:lock:' }), stopping: () => stopping };
-      await events.waitUntilReady();
-      worker = startWorker(deps, workerConnection);
-      // Idempotent: every process upserts the same scheduler, and BullMQ makes one tick per slot of the pattern.
-      await queue.upsertJobScheduler(CYCLE_SCHEDULER, { pattern: syncCron }, { name: 'tick', data: { kind: 'tick', trigger: 'schedule' }, opts: { priority: PRIORITY.cycle } });
+      const work = async () => {
+        await events.waitUntilReady();
+        worker = startWorker(deps, workerConnection);
+        // Idempotent: every process upserts the same scheduler, and BullMQ makes one tick per slot of the pattern.
+        await queue.upsertJobScheduler(CYCLE_SCHEDULER, { pattern: syncCron }, { name: 'tick', data: { kind: 'tick', trigger: 'schedule' }, opts: { priority: PRIORITY.cycle } });
+        log.info({ redis: redisWhere(url), schedule: syncCron }, 'queue mode: this process takes sync jobs; the cycle is scheduled in Redis');
+      };
       const sync = queuedMemberSync(queue, events, base.sync);
       const runServer = createServerSyncs({ ...deps, sync, stopping: () => stopping });
       const runs: SyncRuns = {
@@ -74,7 +80,7 @@ export async function connectQueueMode(url: string, apiKey: string, clock: Clock
         },
         queueDepth: () => queueDepth(base.db),
       };
-      return { runs, sync };
+      return { runs, sync, work };
     },
     async stop() {
       stopping = true;
