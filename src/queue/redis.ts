@@ -23,14 +23,19 @@ export async function connectRedis(url: string, options: RedisOptions = FAST, on
   const redis = redisClient(url, { ...options, retryStrategy: () => null });
   // Without a listener ioredis prints every failed reconnection; the caller decides what to say.
   redis.on('error', onError);
+  // The socket's own error (ECONNREFUSED, a DNS failure) says more than "Connection is closed".
+  let cause: Error | undefined;
+  const first = (error: Error) => (cause ??= error);
+  redis.on('error', first);
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    const reason = (error as Error).message.replace(url, redisWhere(url));
+    const reason = (cause ?? (error as Error)).message.replace(url, redisWhere(url)).replace(/\.+$/, '');
     throw new Error(`Redis at ${redisWhere(url)} (REDIS_URL) could not be reached: ${reason}. Start it (apt-get install redis-server) or unset REDIS_URL to run as one process.`);
   }
+  redis.off('error', first);
   // Connected: from now on a lost connection is retried, not given up.
   redis.options.retryStrategy = (times) => Math.min(times * 200, 2_000);
   return redis;

@@ -6,7 +6,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startBot, StartupError, type Bot } from '../../src/bot';
 import { createLogger } from '../../src/log';
-import { gate } from '../fakes/roblox';
 import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
 import { redisAvailable, startRedis, type TestRedis } from '../redis';
 
@@ -78,4 +77,44 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
     expect(run.checked).toBe(150);
     expect(world.roblox.count('inventory', 429)).toBe(0);
   }, 60_000);
+
+  test('/update and a join are answered ahead of a backlog of batch jobs', async () => {
+    world = await createWorld();
+    const { vip, members } = await populate(world, 150, 6000);
+    // Ten reads a second: the cycle's 150 members are a fifteen-second backlog.
+    world.roblox.rateLimit = { perWindow: 10, windowMs: 1_000, sendRetryAfter: true };
+    await startTestBot(world, { redisUrl: redis.url, robloxInventoryRateLimit: 10 }, FAST_WINDOW);
+    await linkAll(world.bot!, world, vip, members, 6000);
+    const joiner = world.discord.addUser('late-joiner');
+    world.roblox.addUser({ id: '6999', name: 'LateJoiner', items: [{ kind: 'gamepass', id: '1001' }] });
+    await world.bot!.db.link.create({ data: { discordUserId: joiner, robloxUserId: '6999', robloxUsername: 'LateJoiner' } });
+    await world.bot!.runs.runAll('test');
+    await until(() => world.roblox.count('inventory') >= 5, 'the cycle to be under way', 20_000);
+    // The last member linked is in the last batch of the plan.
+    const last = members[members.length - 1]!;
+    world.discord.setMemberRoles(world.guild.id, last, []);
+    const update = world.discord.sendCommand(world.guild.id, last, 'update');
+    world.discord.addMember(world.guild.id, joiner);
+    await world.discord.answer(update, 20_000);
+    await until(() => world.discord.memberRoles(world.guild.id, joiner).includes(vip), 'the joiner to get the role', 20_000);
+    const readsWhenAnswered = world.roblox.count('inventory');
+    expect(world.discord.memberRoles(world.guild.id, last)).toEqual([vip]);
+    // Both were served long before the cycle reached them.
+    expect(readsWhenAnswered).toBeLessThan(80);
+    await until(async () => (await finishedRuns(world.bot!, 'test')) === 1, 'the run to finish', 40_000);
+    expect(world.roblox.count('inventory', 429)).toBe(0);
+  }, 90_000);
+
+  test('Redis unreachable at start: one clear line, nothing started', async () => {
+    world = await createWorld();
+    const gone = await startRedis();
+    await gone.stop();
+    const log = createLogger('silent');
+    const started = startBot({ ...world.config, redisUrl: `redis://user:hunter2@${new URL(gone.url).host}` }, { log });
+    await expect(started).rejects.toBeInstanceOf(StartupError);
+    const message = await started.catch((error: Error) => error.message);
+    expect(message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ \(REDIS_URL\) could not be reached: .*ECONNREFUSED/);
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('\n');
+  });
 });
