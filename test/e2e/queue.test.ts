@@ -117,4 +117,29 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
     expect(message).not.toContain('hunter2');
     expect(message).not.toContain('\n');
   });
+
+  test('two bot instances on one Redis and one database: each member checked exactly once across both', async () => {
+    world = await createWorld();
+    const { vip, members } = await populate(world, 300, 8000);
+    const cron = onceSoon(12);
+    const first = await startTestBot(world, { redisUrl: redis.url, syncCron: cron }, FAST_WINDOW);
+    const secondLogs: string[] = [];
+    const second = await startBot({ ...world.config, redisUrl: redis.url, syncCron: cron }, { log: createLogger('debug', { write: (line: string) => void secondLogs.push(line) }), robloxWindowMs: 1_000, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 } });
+    try {
+      await linkAll(first, world, vip, members, 8000);
+      const took = new Map<Bot, number>([[first, 0], [second, 0]]);
+      for (const bot of [first, second]) bot.queue!.worker()!.on('completed', (job) => job.name === 'batch' && took.set(bot, took.get(bot)! + 1));
+      await until(async () => (await finishedRuns(first, 'schedule')) === 1, 'the scheduled run to finish', 60_000);
+      // One tick for both processes: one run.
+      expect(await first.db.syncRun.count()).toBe(1);
+      const reads = readsPerUser(world);
+      expect(reads.size).toBe(300);
+      expect([...reads.values()].every((n) => n === 1)).toBe(true);
+      expect(took.get(first)! + took.get(second)!).toBe(3);
+      console.log(`batches taken: first ${took.get(first)}, second ${took.get(second)}`);
+      for (const member of members) expect(world.discord.memberRoles(world.guild.id, member)).toEqual([vip]);
+    } finally {
+      await second.stop();
+    }
+  }, 90_000);
 });
