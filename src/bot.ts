@@ -34,6 +34,7 @@ import { queueDepth } from './sync/cycle';
 import { createMemberSync } from './sync/members';
 import type { SyncStats } from './sync/stats';
 import { createSyncRuns, type SyncRuns } from './sync/runs';
+import { connectQueueMode, type QueueMode } from './queue/mode';
 import { startWebServer, type WebServer } from './web/server';
 
 export interface BotOptions {
@@ -93,6 +94,8 @@ export interface Bot {
   itemNames: ItemNames;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
+  /** Queue mode's handles, when REDIS_URL is set. */
+  queue?: QueueMode;
   stop(): Promise<void>;
 }
 
@@ -120,6 +123,11 @@ const TOKEN_HELP = 'Discord rejected DISCORD_TOKEN. Copy it again: Discord Devel
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
   const { log } = options;
   const clock = options.clock ?? systemClock;
+  const queueMode = config.redisUrl
+    ? await connectQueueMode(config.redisUrl, config.robloxApiKey, clock, log).catch((error: unknown) => {
+        throw new StartupError((error as Error).message);
+      })
+    : undefined;
   await migrateDatabase(config.databaseUrl);
   const db = openDatabase(config.databaseUrl);
 
@@ -138,6 +146,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     windowMs: options.robloxWindowMs,
     keyRetryBaseMs: options.robloxKeyRetryBaseMs,
     keyRetryMaxMs: options.robloxKeyRetryMaxMs,
+    makeBudget: queueMode?.makeBudget,
     onKeyState: (state, detail) => {
       if (state === 'rejected') {
         log.error({ detail }, 'Roblox rejected ROBLOX_API_KEY: ownership checks are paused and every role is kept; retrying with backoff. Check the key in Creator Hub → Open Cloud → API Keys (expired, revoked, or IP not allowed?)');
@@ -171,11 +180,16 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     publicUrl: config.oauth.publicUrl,
   };
   const grants = oauth && createGrants({ db, roblox, log, clock, settings: oauth.settings, windowMs: options.robloxWindowMs });
-  const sync = createMemberSync({ db, roblox, discord, log, clock, grants, metrics, stats: options.stats });
-  const links = createLinkChanges({ db, sync });
+  const localSync = createMemberSync({ db, roblox, discord, log, clock, grants, metrics, stats: options.stats, lock: queueMode?.memberLock });
+  // Link changes take the same member locks as checks (in Redis in queue mode), wherever a check runs.
+  const links = createLinkChanges({ db, sync: localSync });
   const index = createMemberIndex({ db, discord, log, clock, pageIntervalMs: options.reconcilePageMs ?? RECONCILE_PAGE_MS });
   const housekeeping = createHousekeeping({ db, discord, index, serverLog, log, clock });
-  const runs = createSyncRuns({ db, log, clock, sync, metrics, serverLog, indexReady: index.settled, stats: options.stats });
+  const runDeps = { db, log, clock, sync: localSync, metrics, serverLog, indexReady: index.settled, stats: options.stats };
+  // Queue mode: the cycle and waiting members' checks go through the shared queue; otherwise in this process.
+  const queued = queueMode?.open(runDeps, config.syncCron);
+  const runs = queued?.runs ?? createSyncRuns(runDeps);
+  const sync = queued?.sync ?? localSync;
   const unverifiedPass = createUnverifiedPass({ db, sync, log, indexReady: index.settled, pageIntervalMs: options.unverifiedPageMs ?? UNVERIFIED_PAGE_MS });
   const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, links, serverLog, ...oauth });
   const itemNames = startItemNames({ db, roblox, log });
@@ -196,6 +210,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     await index.stop();
     await unverifiedPass.stop();
     await runs.stop();
+    await queueMode?.stop();
     await client.destroy();
     await db.$disconnect();
   };
@@ -217,6 +232,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     await housekeeping.atStart();
     // Members who joined while the bot was offline: nothing else gives them the unverified role.
     await unverifiedPass.startWhereSet(discord.serverIds());
+    await queued?.work();
   } catch (error) {
     await stopAll();
     throw error;
@@ -225,7 +241,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   // A tick arriving mid-cycle is not dropped: runAll queues the next cycle to start right after.
   const tick = (trigger: string) => {
     housekeeping.onTick().catch((error: unknown) => log.error({ err: error }, 'housekeeping failed'));
-    runs.runAll(trigger).catch((error: unknown) => log.error({ err: error }, `${trigger} sync failed`));
+    // Queue mode: BullMQ's job scheduler ticks the cycle, once for all processes.
+    if (!queued || trigger !== 'schedule') runs.runAll(trigger).catch((error: unknown) => log.error({ err: error }, `${trigger} sync failed`));
   };
   const task = schedule(config.syncCron, () => tick('schedule'), { name: 'sync' });
   // A run cut short by a restart is finished now rather than at the next tick.
@@ -240,6 +257,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     unverifiedReady: unverifiedPass.settled,
     itemNames,
     httpPort: web?.port,
+    queue: queueMode,
     async stop() {
       await task.stop();
       await stopAll();

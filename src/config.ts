@@ -38,6 +38,8 @@ export interface Config {
   shardCount?: number | 'auto';
   /** Sign in with Roblox, when configured. */
   oauth?: { clientId: string; clientSecret: string; discordClientSecret: string; publicUrl: string; tokenKey: Buffer };
+  /** Queue mode: the cycle, priority checks, the Roblox budget and member locks live in this Redis. */
+  redisUrl?: string;
 }
 
 const SNOWFLAKE = /^[1-9]\d{16,19}$/;
@@ -53,6 +55,25 @@ export function applicationIdFromToken(token: string): string | undefined {
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 const baseUrl = (fallback: string) =>
   optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(fallback));
+
+/**
+ * redis://[user:password@]host[:port][/db] or rediss:// for TLS. Each problem gets its own message,
+ * and none repeats the value: it may carry a password.
+ */
+export function redisUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL such as redis://localhost:6379';
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return `must start with redis:// or rediss:// (TLS), not ${url.protocol}//`;
+  if (url.hostname === '') return 'names no host (redis://host:6379)';
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,2}$/.test(db)) return 'has a path that is not a database number (redis://host:6379/0)';
+  if (url.search !== '' || url.hash !== '') return 'must not carry a query or fragment';
+  return undefined;
+}
 
 /** Requests per minute: a whole number from 1 up. */
 const perMinute = (fallback: number) =>
@@ -112,6 +133,10 @@ const schema = z
     SHARD_COUNT: optional(z.string({ error: 'must be auto or a whole number of shards' }).trim().transform(shardCount).optional()),
     // Test-only: lets the multi-process end-to-end test run before PostgreSQL support lands. Never set it in production.
     GATEPASS_ALLOW_SQLITE_SHARDS: optional(z.literal('1', { error: 'must be 1 or unset (tests only)' }).optional()),
+    REDIS_URL: optional(z.string().trim().superRefine((v, ctx) => {
+      const problem = redisUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }).optional()),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info')),
   })
   .superRefine((env, ctx) => {
@@ -165,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
         e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.DISCORD_CLIENT_SECRET && e.PUBLIC_URL && e.TOKEN_ENCRYPTION_KEY
           ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, discordClientSecret: e.DISCORD_CLIENT_SECRET, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), tokenKey: parseTokenKey(e.TOKEN_ENCRYPTION_KEY)! }
           : undefined,
+      ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
     },
   };
 }

@@ -84,6 +84,22 @@ export async function stalestUnchecked(db: Database, startedAt: Date, limit: num
   return rows.map((row) => row.discordUserId);
 }
 
+/** Every link a cycle begun at `startedAt` has still to check, stalest first: queue mode plans a whole run at once. */
+export async function allUnchecked(db: Database, startedAt: Date): Promise<string[]> {
+  const rows = await db.$queryRaw<{ discordUserId: string }[]>`
+    SELECT "discordUserId" FROM "Link" WHERE "checkedAt" IS NULL OR "checkedAt" < ${startedAt}
+    ORDER BY "checkedAt", "linkedAt"`;
+  return rows.map((row) => row.discordUserId);
+}
+
+/** Which of these members were checked since `since`: a retried batch leaves them be. */
+export async function checkedSince(db: Database, discordUserIds: readonly string[], since: Date): Promise<Set<string>> {
+  if (discordUserIds.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ discordUserId: string }[]>`
+    SELECT "discordUserId" FROM "Link" WHERE "checkedAt" >= ${since} AND ${among(db, 'discordUserId', discordUserIds)}`;
+  return new Set(rows.map((row) => row.discordUserId));
+}
+
 export async function countUnchecked(db: Database, startedAt: Date): Promise<number> {
   const [row] = await db.$queryRaw<{ n: bigint | number }[]>`SELECT COUNT(*) AS "n" FROM "Link" WHERE "checkedAt" IS NULL OR "checkedAt" < ${startedAt}`;
   return Number(row?.n ?? 0);

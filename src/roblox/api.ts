@@ -1,4 +1,4 @@
-import { RateBudget } from './budget';
+import { type Budget, RateBudget } from './budget';
 import { GroupRoles } from './groups';
 import { DEFAULT_HTTP_OPTIONS, type RobloxHttpOptions } from './http';
 import { KeyGuard } from './keyguard';
@@ -15,31 +15,31 @@ export interface RobloxApi {
   keyGuard: KeyGuard;
   budgets: {
     /** List Inventory Items: 100/min per key owner by default. */
-    inventory: RateBudget;
+    inventory: Budget;
     /** Get User: its own quota, 1000/min per key owner by default. */
-    users: RateBudget;
+    users: Budget;
     /** Legacy username lookup: no documented limit, so kept low; its requests carry batches. */
-    usernames: RateBudget;
+    usernames: Budget;
     /** OAuth token, userinfo and revoke: undocumented limits, used once per sign-in or refresh. */
-    oauth: RateBudget;
+    oauth: Budget;
     /**
      * Item names for binds, one budget per endpoint (Roblox limits each endpoint on its own). None
      * of the three has a documented limit (roblox-api.md 10.2: the badge endpoint lists none, the
      * game-pass and asset ones are undocumented; 2.8: "additional, undocumented limits may apply"),
      * and a name is wanted only when a bind is added or a lookup is retried, so they are kept low.
      */
-    gamePassNames: RateBudget;
-    badgeNames: RateBudget;
-    assetNames: RateBudget;
+    gamePassNames: Budget;
+    badgeNames: Budget;
+    assetNames: Budget;
     /**
      * Open Cloud group memberships and roles: 300/min per API-key owner each, apart from inventory
      * ("Each endpoint has its own limit per API key owner"; roblox-api.md 10.1, from the
      * x-roblox-rate-limits of Cloud_ListGroupMemberships and Cloud_ListGroupRoles in the spec).
      */
-    groupMemberships: RateBudget;
-    groupRoles: RateBudget;
+    groupMemberships: Budget;
+    groupRoles: Budget;
     /** Get Group, for bind names: 150/min documented; names are wanted rarely, so kept as low as the others. */
-    groupNames: RateBudget;
+    groupNames: Budget;
   };
   /** Each bound group's rank per role, cached; see groups.ts. */
   groupRoles: GroupRoles;
@@ -85,13 +85,19 @@ export interface RobloxApiOptions {
   /** First wait before trying a rejected key again; it doubles up to `keyRetryMaxMs` (30 minutes). */
   keyRetryBaseMs?: number;
   keyRetryMaxMs?: number;
+  /**
+   * Builds each kind's budget; in-process RateBudgets when unset. Queue mode passes one backed by
+   * Redis, so every process spends one budget per key owner, as Roblox counts it.
+   */
+  makeBudget?: (kind: string, limit: number, windowMs: number) => Budget;
 }
 
 export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
   const http = { ...DEFAULT_HTTP_OPTIONS, ...options.http };
   const windowMs = options.windowMs ?? 60_000;
   const usernamesPerMinute = options.usernamesPerMinute ?? DEFAULT_USERNAMES_PER_MINUTE;
-  const usernames = new RateBudget(usernamesPerMinute, windowMs, http.clock);
+  const budget = (kind: string, limit: number) => options.makeBudget?.(kind, limit, windowMs) ?? new RateBudget(limit, windowMs, http.clock);
+  const usernames = budget('usernames', usernamesPerMinute);
   const api: Omit<RobloxApi, 'groupRoles'> = {
     apiBaseUrl: options.apiBaseUrl,
     usersBaseUrl: options.usersBaseUrl,
@@ -101,16 +107,16 @@ export function createRobloxApi(options: RobloxApiOptions): RobloxApi {
     http,
     keyGuard: new KeyGuard(http.clock, options.onKeyState ?? (() => undefined), options.keyRetryBaseMs, options.keyRetryMaxMs),
     budgets: {
-      inventory: new RateBudget(options.inventoryPerMinute, windowMs, http.clock),
-      users: new RateBudget(options.usersPerMinute ?? DOCUMENTED_USERS_PER_MINUTE, windowMs, http.clock),
+      inventory: budget('inventory', options.inventoryPerMinute),
+      users: budget('users', options.usersPerMinute ?? DOCUMENTED_USERS_PER_MINUTE),
       usernames,
-      oauth: new RateBudget(300, windowMs, http.clock),
-      gamePassNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
-      badgeNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
-      assetNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
-      groupMemberships: new RateBudget(options.groupsPerMinute ?? DOCUMENTED_GROUPS_PER_MINUTE, windowMs, http.clock),
-      groupRoles: new RateBudget(DOCUMENTED_GROUPS_PER_MINUTE, windowMs, http.clock),
-      groupNames: new RateBudget(ITEM_NAMES_PER_MINUTE, windowMs, http.clock),
+      oauth: budget('oauth', 300),
+      gamePassNames: budget('gamePassNames', ITEM_NAMES_PER_MINUTE),
+      badgeNames: budget('badgeNames', ITEM_NAMES_PER_MINUTE),
+      assetNames: budget('assetNames', ITEM_NAMES_PER_MINUTE),
+      groupMemberships: budget('groupMemberships', options.groupsPerMinute ?? DOCUMENTED_GROUPS_PER_MINUTE),
+      groupRoles: budget('groupRoles', DOCUMENTED_GROUPS_PER_MINUTE),
+      groupNames: budget('groupNames', ITEM_NAMES_PER_MINUTE),
     },
     names: createUsernameLookups({
       url: apiUrl(options.usersBaseUrl, '/v1/usernames/users'),

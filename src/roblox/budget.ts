@@ -17,12 +17,24 @@ export interface Wait {
   etaMs: number;
 }
 
+/** What a Roblox call needs of its budget; RateBudget in one process, SharedRateBudget (queue mode) across many. */
+export interface Budget {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Waits for a slot; call the returned function when the response has arrived. */
+  take(priority?: boolean, onWait?: (wait: Wait) => void): Promise<() => void>;
+  /** Roblox asked us to wait: nothing of this kind is sent before then. */
+  pauseFor(ms: number): void;
+  /** What Roblox said of its own window (x-ratelimit-remaining / -reset). */
+  observe(remaining: number | undefined, resetSeconds: number | undefined): void;
+}
+
 interface Ticket {
   onWait?: (wait: Wait) => void;
   wake?: () => void;
 }
 
-export class RateBudget {
+export class RateBudget implements Budget {
   private readonly slots: { at: number }[] = [];
   /** Priority requests still waiting, first come first. */
   private readonly line: Ticket[] = [];

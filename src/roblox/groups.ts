@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { apiUrl, type RobloxApi } from './api';
-import type { RateBudget } from './budget';
+import type { Budget } from './budget';
 import { robloxCall, type RobloxResult } from './http';
 import { type ItemLookup, type LookupOptions, nameOf } from './items';
 
@@ -60,7 +60,7 @@ async function readAllPages<T>(readPage: (pageToken: string | undefined) => Prom
   return { ok: false, failure: { kind: 'bad_response', detail: `pagination did not end after ${MAX_PAGES} pages` } };
 }
 
-const keyed = (api: Omit<RobloxApi, 'groupRoles'>, budget: RateBudget) => ({ headers: { 'x-api-key': api.apiKey }, budget, keyGuard: api.keyGuard });
+const keyed = (api: Omit<RobloxApi, 'groupRoles'>, budget: Budget) => ({ headers: { 'x-api-key': api.apiKey }, budget, keyGuard: api.keyGuard });
 
 /** The highest role of each of these users (at most 50) in every group they are in, all pages read. */
 export async function readMemberships(api: RobloxApi, robloxUserIds: readonly string[], priority = false): Promise<RobloxResult<Memberships>> {

@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../clock';
-import type { RateBudget, Wait } from './budget';
+import type { Budget, Wait } from './budget';
 import type { KeyGuard } from './keyguard';
 
 export type FailureKind =
@@ -53,7 +53,7 @@ export interface RobloxRequest<T> {
   headers?: Record<string, string>;
   /** Sent as JSON; a URLSearchParams is sent form-encoded, as the OAuth endpoints want. */
   body?: unknown;
-  budget: RateBudget;
+  budget: Budget;
   schema: z.ZodType<T>;
   /** Set for calls made with the API key: a rejected key stops them all for a while. */
   keyGuard?: KeyGuard;
@@ -77,7 +77,8 @@ export async function robloxCall<T>(request: RobloxRequest<T>, options: RobloxHt
 async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions): Promise<RobloxResult<T>> {
   let last: RobloxFailure = { kind: 'unavailable', detail: 'not attempted' };
   for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
-    const landed = await request.budget.take(request.priority, request.onWait);
+    const landed = await takeSlot(request);
+    if (!landed) return { ok: false, failure: { kind: 'unavailable', detail: 'the shared rate budget (Redis) could not be reached' } };
     request.onWait?.({ position: 0, etaMs: 0 });
     const answer = await send(request, options);
     landed();
@@ -101,6 +102,15 @@ async function attempts<T>(request: RobloxRequest<T>, options: RobloxHttpOptions
     if (attempt + 1 < options.maxAttempts) await options.clock.sleep(backoffMs(attempt, options));
   }
   return { ok: false, failure: last };
+}
+
+/** A slot of the request's budget; undefined when a shared budget's store cannot be reached. */
+async function takeSlot<T>(request: RobloxRequest<T>): Promise<(() => void) | undefined> {
+  try {
+    return await request.budget.take(request.priority, request.onWait);
+  } catch {
+    return undefined;
+  }
 }
 
 type Sent = { kind: 'response'; response: Response; text: string } | { kind: 'failed'; failure: RobloxFailure };
@@ -164,7 +174,7 @@ function errorCode(body: unknown): string {
   return typeof code === 'string' ? code : typeof error === 'string' ? error : '';
 }
 
-function observeRateHeaders(headers: Headers, budget: RateBudget): void {
+function observeRateHeaders(headers: Headers, budget: Budget): void {
   // "x-ratelimit-limit" may list several windows ("100, 100;w=60"); remaining and reset are plain numbers.
   const number = (name: string) => {
     const value = Number(headers.get(name) ?? Number.NaN);

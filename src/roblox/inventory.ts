@@ -3,13 +3,13 @@
 import { z } from 'zod';
 import type { ItemKind, ItemRef } from '../bindings';
 import { apiUrl, type RobloxApi } from './api';
-import type { RateBudget } from './budget';
+import type { Budget } from './budget';
 import { type RobloxRequest, robloxCall, type RobloxResult } from './http';
 
 /** A member's own OAuth access token, read on its own quota (20 a minute) instead of the key's. */
 export interface MemberToken {
   accessToken: string;
-  budget: RateBudget;
+  budget: Budget;
 }
 
 // Private servers are readable only with the member's token carrying user.inventory-item:read.

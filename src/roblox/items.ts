@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { apiUrl, type RobloxApi } from './api';
-import type { RateBudget } from './budget';
+import type { Budget } from './budget';
 import { robloxCall, type RobloxResult } from './http';
 
 export type NamedItemKind = 'gamepass' | 'badge' | 'asset';
@@ -22,7 +22,7 @@ export const MAX_NAME_LENGTH = 100;
 const number = z.number().int().nonnegative();
 interface Endpoint {
   url(api: RobloxApi, id: string): URL;
-  budget(api: RobloxApi): RateBudget;
+  budget(api: RobloxApi): Budget;
   /** The answer's name, and the id it says it is about when it says. */
   schema: z.ZodType<{ name: string; id?: number }>;
 }

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { Clock } from '../clock';
-import type { RateBudget, Wait } from './budget';
+import type { Budget, Wait } from './budget';
 import { type RobloxFailure, type RobloxHttpOptions, robloxCall } from './http';
 
 /**
@@ -40,7 +40,7 @@ const usernamesBody = z.object({
 export interface UsernameLookupOptions {
   /** POST /v1/usernames/users on the users host. */
   url: URL;
-  budget: RateBudget;
+  budget: Budget;
   http: RobloxHttpOptions;
   clock: Clock;
   /** Spacing between requests: the budget's window divided by its limit. */

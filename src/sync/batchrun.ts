@@ -25,7 +25,7 @@ export interface BatchDeps {
   sync: MemberSync;
 }
 
-export async function runBatch(deps: BatchDeps, ids: string[], totals: RunTotals, runLog: RunLog, options: SyncOptions): Promise<void> {
+export async function runBatch(deps: BatchDeps, ids: string[], totals: RunTotals, runLog: Pick<RunLog, 'add'>, options: SyncOptions): Promise<void> {
   try {
     const onChecked = (result: MemberResult) => {
       tally(totals, result);

@@ -16,7 +16,7 @@ import { type SyncStats, timeDatabase } from './stats';
 /** Members per batch: one gateway member request (at most 100 ids) per server covers a batch. */
 export const BATCH = 100;
 /** Stalest members taken at once and sorted into batches by server, so members of a server travel together. */
-const WINDOW = 10 * BATCH;
+export const WINDOW = 10 * BATCH;
 
 export interface Cycles {
   /** Runs a cycle; if one is under way, returns null and another starts as soon as it ends. */
@@ -110,7 +110,7 @@ export async function queueDepth(db: Database): Promise<number> {
 }
 
 /** The window in batches, members sorted by the servers they are in so each batch touches few servers. */
-async function groupByServer(deps: CycleDeps, window: string[]): Promise<string[][]> {
+export async function groupByServer(deps: Pick<CycleDeps, 'db' | 'stats'>, window: string[]): Promise<string[][]> {
   const index = await timeDatabase(deps.stats, () => serversOf(deps.db, window));
   const key = (id: string) => (index.get(id) ?? []).join(',');
   const sorted = window.map((id) => ({ id, key: key(id) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

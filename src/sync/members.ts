@@ -19,6 +19,7 @@ import { joinAnswers } from '../database/outcomes';
 import type { Outcome, Rank, Tally } from '../ownership';
 import type { RobloxApi } from '../roblox/api';
 import { applyPlan } from './apply';
+import { localMemberLock, type MemberLock } from './memberlock';
 import { type GroupReads, groupReads } from './groupread';
 import { readOwnership } from './ownershipread';
 import { planServer, planServerNickname } from './plan';
@@ -40,6 +41,8 @@ export interface SyncDeps {
   metrics?: Metrics;
   /** Where time goes, for benchmarks. */
   stats?: SyncStats;
+  /** A member's lock; in-process when unset, in Redis in queue mode. */
+  lock?: MemberLock;
 }
 
 export interface SyncOptions {
@@ -73,16 +76,9 @@ export interface MemberSync {
 const CONCURRENCY = 8;
 
 export function createMemberSync(deps: SyncDeps): MemberSync {
-  const locks = new Map<string, Promise<unknown>>();
   // Checks of the same member never overlap; the lock covers one member's check, not a whole
   // batch, so a member someone is waiting on is never held up behind a hundred others.
-  const locked = <T,>(id: string, work: () => Promise<T>): Promise<T> => {
-    const next = (locks.get(id) ?? Promise.resolve()).catch(() => undefined).then(work);
-    locks.set(id, next);
-    const forget = () => locks.get(id) === next && locks.delete(id);
-    next.then(forget, forget);
-    return next;
-  };
+  const locked = deps.lock ?? localMemberLock();
   const batch = (ids: readonly string[], options: SyncOptions = {}) => syncBatch(deps, [...new Set(ids)], options, locked);
   return {
     batch,
@@ -96,18 +92,16 @@ export function createMemberSync(deps: SyncDeps): MemberSync {
     },
     exclusive(discordUserIds, work) {
       const ids = [...new Set(discordUserIds)].sort();
-      if (ids.some((id) => locks.has(id))) deps.log.debug({ discordUserIds: ids }, 'a link change waits for a check of the member in flight');
+      if (ids.some((id) => locked.busy?.(id))) deps.log.debug({ discordUserIds: ids }, 'a link change waits for a check of the member in flight');
       return ids.reduceRight((inner, id) => () => locked(id, inner), work)();
     },
   };
 }
 
-type Locked = <T>(id: string, work: () => Promise<T>) => Promise<T>;
-
 /** What a batch works with: the servers prepared for it, those other processes hold included. */
 type BatchDeps = Omit<SyncDeps, 'discord'> & { discord: ServerLookup };
 
-async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: Locked): Promise<MemberResult[]> {
+async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, locked: MemberLock): Promise<MemberResult[]> {
   const index = await timeDatabase(deps.stats, () => serversOf(deps.db, ids));
   const named = new Map(ids.map((id) => [id, [...new Set([...(index.get(id) ?? []), ...(options.alsoIn ? [options.alsoIn] : [])])]]));
   // Only the binds and settings of the batch's own servers: the work follows the members, not the bot's size.

@@ -4,7 +4,16 @@
 import type { ServerLog } from '../discord/serverlog';
 import type { Logger } from '../log';
 import { roleMention, userMention } from '../reports';
-import type { MemberResult } from './members';
+import type { MemberResult, ServerResult } from './results';
+
+/** What a run log needs of a member's result: small enough to travel between processes as a job's result. */
+export type RunLogEntry = Pick<MemberResult, 'discordUserId'> & { servers: Pick<ServerResult, 'guildId' | 'added' | 'removed' | 'problems'>[] };
+
+/** A result cut down to what the run log reads; undefined when it changed nothing and had no problem. */
+export function runLogEntry(result: RunLogEntry): RunLogEntry | undefined {
+  const servers = result.servers.filter((s) => s.added.length + s.removed.length + s.problems.length > 0).map(({ guildId, added, removed, problems }) => ({ guildId, added, removed, problems }));
+  return servers.length > 0 ? { discordUserId: result.discordUserId, servers } : undefined;
+}
 
 const MAX_LINES = 25;
 
@@ -21,7 +30,7 @@ export type RunLog = ReturnType<typeof createRunLog>;
 export function createRunLog() {
   const servers = new Map<string, ServerChanges>();
   return {
-    add(result: MemberResult): void {
+    add(result: RunLogEntry): void {
       for (const server of result.servers) {
         if (server.added.length + server.removed.length + server.problems.length === 0) continue;
         let entry = servers.get(server.guildId);

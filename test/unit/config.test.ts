@@ -113,6 +113,32 @@ describe('loadConfig', () => {
     expect(!result.ok && result.message).toBe('Configuration error: GATEPASS_ALLOW_SQLITE_SHARDS must be 1 or unset (tests only)');
   });
 
+  test('REDIS_URL turns on queue mode; unset, it stays off', () => {
+    expect(loadConfig(valid).ok && loadConfig(valid)).not.toHaveProperty('config.redisUrl');
+    for (const url of ['redis://localhost:6379', 'rediss://user:pw@cache.example.com:6380/2', 'redis://10.0.0.5']) {
+      const result = loadConfig({ ...valid, REDIS_URL: url });
+      expect(result.ok && result.config.redisUrl).toBe(url);
+    }
+  });
+
+  test.each([
+    ['localhost:6379', /^Configuration error: REDIS_URL must start with redis:\/\/ or rediss:\/\/ \(TLS\), not localhost:\/\/$/],
+    ['6379', /REDIS_URL must be a URL such as redis:\/\/localhost:6379/],
+    ['http://cache:6379', /REDIS_URL must start with redis:\/\/ or rediss:\/\/ \(TLS\), not http:\/\//],
+    ['redis://', /REDIS_URL names no host/],
+    ['redis://cache:6379/queue', /REDIS_URL has a path that is not a database number/],
+    ['redis://cache:6379/0?tls=1', /REDIS_URL must not carry a query or fragment/],
+  ])('rejects REDIS_URL %s precisely', (url, message) => {
+    const result = loadConfig({ ...valid, REDIS_URL: url });
+    expect(!result.ok && result.message).toMatch(message);
+  });
+
+  test('a wrong REDIS_URL never echoes its password', () => {
+    const result = loadConfig({ ...valid, REDIS_URL: 'redis://user:hunter2@cache:6379/queue' });
+    expect(!result.ok && result.message).toMatch(/REDIS_URL has a path/);
+    expect(!result.ok && result.message).not.toContain('hunter2');
+  });
+
   test('never echoes a secret', () => {
     const result = loadConfig({ DISCORD_TOKEN: 'secret value with spaces', ROBLOX_API_KEY: 'another secret value' });
     expect(result.ok).toBe(false);
