@@ -147,6 +147,10 @@ const schema = z
     if (multiProcess(env.SHARD_COUNT) && env.DATABASE_URL.startsWith('file:') && !env.GATEPASS_ALLOW_SQLITE_SHARDS) {
       ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'above 1 runs a process per shard, and processes cannot share a SQLite database (DATABASE_URL file:…): set a PostgreSQL DATABASE_URL, or unset SHARD_COUNT to run one process' });
     }
+    // Without the queue, every shard process would run the whole cycle and spend the Roblox budget again.
+    if (multiProcess(env.SHARD_COUNT) && !env.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'above 1 runs a process per shard, and they share the work through a queue: set REDIS_URL (see README, Many processes)' });
+    }
     // OAuth is all or nothing: half a configuration would fail only when a member tries to sign in.
     if (env.ROBLOX_OAUTH_CLIENT_ID || env.ROBLOX_OAUTH_CLIENT_SECRET) {
       for (const name of ['ROBLOX_OAUTH_CLIENT_ID', 'ROBLOX_OAUTH_CLIENT_SECRET', 'DISCORD_CLIENT_SECRET', 'PUBLIC_URL', 'HTTP_PORT', 'TOKEN_ENCRYPTION_KEY'] as const) {

@@ -89,7 +89,7 @@ describe('loadConfig', () => {
     expect(unset.ok && unset.config.shardCount).toBeUndefined();
     // Several processes cannot share the SQLite file; the test-only override lets the manager's test run on it.
     for (const [value, expected] of [['3', 3], [' auto ', 'auto']] as const) {
-      const result = loadConfig({ ...valid, SHARD_COUNT: value, GATEPASS_ALLOW_SQLITE_SHARDS: '1' });
+      const result = loadConfig({ ...valid, SHARD_COUNT: value, GATEPASS_ALLOW_SQLITE_SHARDS: '1', REDIS_URL: 'redis://localhost:6379' });
       expect(result.ok && result.config.shardCount).toBe(expected);
     }
   });
@@ -103,9 +103,14 @@ describe('loadConfig', () => {
     ['many', /^Configuration error: SHARD_COUNT must be auto or a whole number of shards$/],
     ['5000', /^Configuration error: SHARD_COUNT is implausibly large \(at most 1024\)$/],
   ])('SHARD_COUNT=%s is refused with one precise line', (value, message) => {
-    const result = loadConfig({ ...valid, SHARD_COUNT: value });
+    const result = loadConfig({ ...valid, SHARD_COUNT: value, REDIS_URL: 'redis://localhost:6379' });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toMatch(message);
+  });
+
+  test('several processes without REDIS_URL are refused: each would run the whole cycle', () => {
+    const result = loadConfig({ ...valid, SHARD_COUNT: '2', GATEPASS_ALLOW_SQLITE_SHARDS: '1' });
+    expect(!result.ok && result.message).toBe('Configuration error: SHARD_COUNT above 1 runs a process per shard, and they share the work through a queue: set REDIS_URL (see README, Many processes)');
   });
 
   test('GATEPASS_ALLOW_SQLITE_SHARDS only takes 1', () => {
