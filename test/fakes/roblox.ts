@@ -98,6 +98,8 @@ export interface RobloxRequestRecord {
   itemId?: string;
   /** The Roblox user whose OAuth access token was sent, if one was. */
   bearerFor?: string;
+  /** The client's end of the connection: which process sent it (tests of several processes). */
+  remotePort?: number;
 }
 
 /** Roblox OAuth 2.0 as ../shared/docs/roblox-api.md section 6 describes it. */
@@ -281,6 +283,7 @@ export class FakeRoblox {
       status: 0,
       userId,
       hadApiKey: typeof req.headers['x-api-key'] === 'string',
+      remotePort: req.socket.remotePort,
       ...(item ? { itemId: decodeURIComponent(item.match![1]!) } : {}),
       ...(groupRoute ? { itemId: decodeURIComponent(groupRoute.match![1]!) } : {}),
     };
