@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { gate } from '../fakes/roblox';
 import { bind, buttonId, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
 
 let world: World;
@@ -19,6 +20,7 @@ afterAll(async () => {
 });
 
 const codeOf = (text: string) => text.match(/```(.+?)```/)![1]!;
+const inventoryRequests = (robloxUserId: string) => world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === robloxUserId).length;
 
 test('two members proving the same Roblox account at once: one link survives, consistently', async () => {
   world.roblox.addUser({ id: '6001', name: 'Contested', items: [{ kind: 'gamepass', id: '1001' }] });
@@ -36,23 +38,6 @@ test('two members proving the same Roblox account at once: one link survives, co
   expect(world.discord.memberRoles(world.guild.id, holder)).toEqual([vip]);
 });
 
-test('/unlink while a sync of the same member is under way: ends unlinked, with no bound role', async () => {
-  world.roblox.addUser({ id: '6002', name: 'Leaving', items: [{ kind: 'gamepass', id: '1001' }] });
-  const member = newMember(world, world.guild.id, 'leaving');
-  await verifyByProfile(world, world.guild.id, member, '6002');
-  world.roblox.fault = (route) => (route === 'inventory' ? { delayMs: 300 } : undefined);
-  try {
-    const update = world.discord.sendCommand(world.guild.id, member, 'update');
-    await new Promise((r) => setTimeout(r, 50)); // the check is now waiting on Roblox
-    const unlink = world.discord.sendCommand(world.guild.id, member, 'unlink');
-    await Promise.all([world.discord.answer(update), world.discord.answer(unlink)]);
-  } finally {
-    world.roblox.fault = undefined;
-  }
-  expect(await world.bot!.db.link.findUnique({ where: { discordUserId: member } })).toBeNull();
-  expect(world.discord.memberRoles(world.guild.id, member)).toEqual([]);
-});
-
 test('a bind removed during a sync stays removed, and its role is left alone afterwards', async () => {
   const extra = world.discord.addRole(world.guild.id, 'Extra', { position: 2 });
   await bind(world, world.guild.id, extra, 'badge', 77);
@@ -61,15 +46,21 @@ test('a bind removed during a sync stays removed, and its role is left alone aft
   await verifyByProfile(world, world.guild.id, member, '6003');
   expect(world.discord.memberRoles(world.guild.id, member).sort()).toEqual([vip, extra].sort());
   world.roblox.take('6003', 'badge', '77');
-  world.roblox.fault = (route) => (route === 'inventory' ? { delayMs: 300 } : undefined);
+  // The /update's Roblox read is held until the bind is gone: the check planned with the old bind.
+  const held = gate();
+  world.roblox.fault = (route, userId) => (route === 'inventory' && userId === '6003' ? { hold: held.promise } : undefined);
   try {
+    const asked = inventoryRequests('6003');
     const update = world.discord.sendCommand(world.guild.id, member, 'update');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => inventoryRequests('6003') > asked, "the /update's Roblox request to arrive");
     const owner = world.guild.ownerId;
     const remove = world.discord.sendCommand(world.guild.id, owner, 'bind', [opt.sub('remove', [opt.string('type', 'badge'), opt.role('role', extra), opt.integer('id', 77)])]);
-    await Promise.all([world.discord.answer(update), world.discord.answer(remove)]);
+    expect(await world.discord.answer(remove)).toContain('Removed');
+    held.release();
+    await world.discord.answer(update);
   } finally {
     world.roblox.fault = undefined;
+    held.release();
   }
   expect(await world.bot!.db.bind.count({ where: { roleId: extra } })).toBe(0);
   // Whatever the in-flight check did with the old bind, later syncs never touch the unbound role.
@@ -91,7 +82,6 @@ describe('a link changes only between the checks of the members it affects', () 
       release();
     };
   }
-  const inventoryRequests = (robloxUserId: string) => world.roblox.requests.filter((r) => r.route === 'inventory' && r.userId === robloxUserId).length;
   const logged = (message: string, discordUserId: string) => world.logs.some((l) => l.includes(`"msg":"${message}"`) && l.includes(discordUserId));
   /** The change is stored, or waits for the member's lock: either way it has gone as far as it can before Roblox answers. */
   const waited = (discordUserId: string) => logged('a link change waits for a check of the member in flight', discordUserId);
