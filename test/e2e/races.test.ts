@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { gate } from '../fakes/roblox';
 import { bind, buttonId, createWorld, destroyWorld, expectCleanRun, newMember, opt, startTestBot, until, verifyByProfile, type World } from '../harness';
 
 let world: World;
@@ -187,4 +188,36 @@ describe('a link changes only between the checks of the members it affects', () 
     expect(writes.map((w) => [w.method, w.reason])).toEqual([['DELETE', 'gatepass: no linked Roblox account']]);
     expect(world.discord.memberRoles(world.guild.id, taker)).toEqual([vip]);
   });
+});
+
+test("stop() lets a join's sync under way finish first: nothing reaches Discord once it has resolved", async () => {
+  world.roblox.addUser({ id: '6020', name: 'Rejoiner', items: [{ kind: 'gamepass', id: '1001' }] });
+  const member = newMember(world, world.guild.id, 'rejoiner');
+  await verifyByProfile(world, world.guild.id, member, '6020');
+  world.discord.removeMember(world.guild.id, member);
+  // The join's role write is held at Discord, then answered 500: discord.js sends it again.
+  const held = gate();
+  let attempts = 0;
+  let stopped = false;
+  const late: string[] = [];
+  world.discord.fault = (method, template, params) => {
+    if (method !== 'PUT' || !template.endsWith('/roles/{role_id}') || params.user_id !== member) return undefined;
+    if (stopped) late.push(params.role_id!);
+    return attempts++ === 0 ? { hold: held.promise, status: 500, body: { message: 'Server Error', code: 0 } } : undefined;
+  };
+  try {
+    world.discord.addMember(world.guild.id, member); // back with no roles: the join's sync gives them
+    await until(() => attempts > 0, "the join's role write to reach Discord");
+    const stopping = world.bot!.stop().then(() => (stopped = true));
+    const waits = () => world.logs.some((l) => l.includes('"msg":"stopping: the syncs and commands that events began finish first"'));
+    await until(() => stopped || waits(), 'stop() to end, or to wait for the sync');
+    held.release();
+    await stopping;
+    // Given before stop() ended, or by a write sent after it: either way it comes.
+    await until(() => world.discord.memberRoles(world.guild.id, member).includes(vip), "the join's role");
+  } finally {
+    world.discord.fault = undefined;
+  }
+  expect(late).toEqual([]);
+  await startTestBot(world);
 });
