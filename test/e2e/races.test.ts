@@ -188,6 +188,31 @@ describe('a link changes only between the checks of the members it affects', () 
     expect(writes.map((w) => [w.method, w.reason])).toEqual([['DELETE', 'gatepass: no linked Roblox account']]);
     expect(world.discord.memberRoles(world.guild.id, taker)).toEqual([vip]);
   });
+
+  test("the account moves while the run's check of its holder waits on Roblox, and no sync follows: the run's pass over unlinked members takes the holder's role", async () => {
+    world.roblox.addUser({ id: '6013', name: 'Slipper', items: [{ kind: 'gamepass', id: '1001' }] });
+    const [holder, taker] = [newMember(world, world.guild.id, 'slipholder'), newMember(world, world.guild.id, 'sliptaker')];
+    await verifyByProfile(world, world.guild.id, holder, '6013');
+    world.discord.setMemberRoles(world.guild.id, holder, []); // the run's check has a role to give
+    // The run's checks of the holder and of the bystander (the same batch) wait on Roblox.
+    const [holding, bystanding] = [gate(), gate()];
+    const asked = [inventoryRequests('6013'), inventoryRequests('6012')];
+    world.roblox.fault = (route, userId) => (route !== 'inventory' ? undefined : userId === '6013' ? { hold: holding.promise } : userId === '6012' ? { hold: bystanding.promise } : undefined);
+    try {
+      const run = world.bot!.runs.runAll('race');
+      await until(() => inventoryRequests('6013') > asked[0]! && inventoryRequests('6012') > asked[1]!, "the run's Roblox requests to arrive");
+      // Stored as a proof stores it, but with none of the syncs after it: as when they fail, or the bot stops first.
+      const move = world.bot!.links.save({ discordUserId: taker, robloxUserId: '6013', robloxUsername: 'Slipper', method: 'profile', at: new Date() });
+      await until(() => waited(holder), 'the move to wait for the check');
+      holding.release(); // the holder's check gives the role for the account it read, then the move is stored
+      await move;
+      bystanding.release(); // only now is the batch recorded
+      await run;
+    } finally {
+      world.roblox.fault = undefined;
+    }
+    expect(world.discord.memberRoles(world.guild.id, holder)).toEqual([]);
+  });
 });
 
 test("stop() lets a join's sync under way finish first: nothing reaches Discord once it has resolved", async () => {
