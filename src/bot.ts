@@ -21,6 +21,7 @@ import { createMetrics, robloxEndpoint } from './metrics';
 import { createPriorityShare } from './priorityshare';
 import { cannotReach, networkFailure, unreachableHosts } from './reachability';
 import { createGrants } from './oauth/grants';
+import { createInFlight } from './inflight';
 import { createSignIns } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
 import { createRobloxApi } from './roblox/api';
@@ -91,6 +92,8 @@ export interface Bot {
   indexReady(): Promise<void>;
   /** Settles once no unverified-role pass is queued or running. */
   unverifiedReady(): Promise<void>;
+  /** Settles once the work of the Discord events and commands received so far (a join's sync) is done. */
+  eventsSettled(): Promise<void>;
   itemNames: ItemNames;
   /** The HTTP server's port (HTTP_PORT 0 picks a free one). */
   httpPort?: number;
@@ -198,8 +201,12 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const services: Services = { db, roblox, discord, approvals, share, itemNames, sync, links, runs, log, clock, serverLog, grants, signIns, unverifiedPass };
 
   const route = interactionRouter(COMMANDS, services);
-  client.on(Events.InteractionCreate, (interaction) => void route(interaction));
-  handleEvents(client, { db, log, sync, index, serverLog, housekeeping });
+  // What events and commands begin is tracked: stop() lets it finish while the client can still answer and write.
+  const events = createInFlight();
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!events.stopping()) void events.track(route(interaction));
+  });
+  handleEvents(client, { db, log, sync, index, serverLog, housekeeping, inFlight: events });
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord client error'));
   client.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope }, 'discord rate limit'));
 
@@ -207,10 +214,14 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const stopAll = async () => {
     itemNames.stop();
     await web?.close();
+    if (events.size() > 0) log.info({ underWay: events.size() }, 'stopping: the syncs and commands that events began finish first');
+    await events.stop();
     await index.stop();
     await unverifiedPass.stop();
     await runs.stop();
     await queueMode?.stop();
+    // Checks begun elsewhere (a moved account's previous holder, a sign-in) too: no role is written after stop().
+    await localSync.stop();
     await client.destroy();
     await db.$disconnect();
   };
@@ -255,6 +266,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     links,
     indexReady: index.settled,
     unverifiedReady: unverifiedPass.settled,
+    eventsSettled: events.settled,
     itemNames,
     httpPort: web?.port,
     queue: queueMode,

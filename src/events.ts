@@ -12,6 +12,7 @@ import type { ServerLog } from './discord/serverlog';
 import type { Logger } from './log';
 import type { MemberIndex } from './memberindex';
 import type { Housekeeping } from './housekeeping';
+import type { InFlight } from './inflight';
 import type { MemberSync } from './sync/members';
 
 export interface EventDeps {
@@ -21,12 +22,15 @@ export interface EventDeps {
   index: MemberIndex;
   serverLog: ServerLog;
   housekeeping: Housekeeping;
+  /** The work events begin; a stopping bot begins none (the next start reconciles what it missed). */
+  inFlight: InFlight;
 }
 
 export function handleEvents(client: Client, deps: EventDeps): void {
   const { db, log, index } = deps;
   const safely = (what: string, context: Record<string, unknown>, work: () => Promise<void>) => {
-    work().catch((error: unknown) => log.error({ err: error, ...context }, what));
+    if (deps.inFlight.stopping()) return;
+    void deps.inFlight.track(work().catch((error: unknown) => log.error({ err: error, ...context }, what)));
   };
 
   client.on(Events.GuildMemberAdd, (member) =>

@@ -9,6 +9,7 @@ import { bindsOfServers } from '../database/binds';
 import type { Database } from '../database/client';
 import { currentLink, linksAmong } from '../database/links';
 import { markAbsent, serversOf } from '../database/memberships';
+import { createInFlight } from '../inflight';
 import { syncSettings } from '../database/settings';
 import type { DiscordSide, ServerLookup } from '../discord/servers';
 import type { Logger } from '../log';
@@ -72,16 +73,25 @@ export interface MemberSync {
   exclusive<T>(discordUserIds: readonly string[], work: () => Promise<T>): Promise<T>;
 }
 
+/** The sync that checks members in this process. */
+export interface LocalMemberSync extends MemberSync {
+  /** Begins no more batches; settles once those under way are done. */
+  stop(): Promise<void>;
+}
+
 /** Members checked at once within a batch; Roblox's budget, not this, sets the pace. */
 const CONCURRENCY = 8;
 
-export function createMemberSync(deps: SyncDeps): MemberSync {
+export function createMemberSync(deps: SyncDeps): LocalMemberSync {
   // Checks of the same member never overlap; the lock covers one member's check, not a whole
   // batch, so a member someone is waiting on is never held up behind a hundred others.
   const locked = deps.lock ?? localMemberLock();
-  const batch = (ids: readonly string[], options: SyncOptions = {}) => syncBatch(deps, [...new Set(ids)], options, locked);
+  // Every role write happens in a check: once they are done after stop(), the bot writes nothing more.
+  const checks = createInFlight();
+  const batch = async (ids: readonly string[], options: SyncOptions = {}) => (checks.stopping() ? [] : checks.track(syncBatch(deps, [...new Set(ids)], options, locked)));
   return {
     batch,
+    stop: checks.stop,
     one: async (discordUserId, options) => {
       const [result] = await batch([discordUserId], options);
       if (!result) throw new Error('sync of one member was stopped before it began');

@@ -21,7 +21,8 @@ export async function recordBatch(db: Database, checked: readonly Checked[], now
 
   await db.$transaction(async (tx) => {
     // The links as they are now: a member unlinked (or whose account moved) while the batch ran
-    // keeps no outcomes of the old account, and is followed as the unlinked member they are.
+    // keeps no outcomes of the old account, but stays followed: their check may have given roles for
+    // it, and should the sync that follows the change fail, the next run's pass over unlinked members takes them.
     const linked = await linksAmong(tx, members);
     const accounts = read.filter((a) => linked.get(a.discordUserId) === a.robloxUserId);
     const drop: Followed[] = [];
@@ -30,8 +31,8 @@ export async function recordBatch(db: Database, checked: readonly Checked[], now
       for (const server of result.servers) {
         const row = followedBy.get(`${server.guildId}:${result.discordUserId}`);
         const problem = server.problems.join('; ') || null;
-        // An unlinked member with nothing left to remove, or one who left, needs no following.
-        if (!server.present || (!linked.has(result.discordUserId) && server.problems.length === 0)) {
+        // A member checked unlinked with nothing left to remove, or one who left, needs no following.
+        if (!server.present || (!result.robloxUserId && !linked.has(result.discordUserId) && server.problems.length === 0)) {
           if (row) drop.push({ guildId: server.guildId, discordUserId: result.discordUserId, problem });
         } else if (!row || row.problem !== problem) {
           upsert.push({ guildId: server.guildId, discordUserId: result.discordUserId, problem });

@@ -177,4 +177,61 @@ describe('a link changes only between the checks of the members it affects', () 
     expect(writes.map((w) => [w.method, w.reason])).toEqual([['DELETE', 'gatepass: no linked Roblox account']]);
     expect(world.discord.memberRoles(world.guild.id, taker)).toEqual([vip]);
   });
+
+  test("the account moves while the run's check of its holder waits on Roblox, and no sync follows: the run's pass over unlinked members takes the holder's role", async () => {
+    world.roblox.addUser({ id: '6013', name: 'Slipper', items: [{ kind: 'gamepass', id: '1001' }] });
+    const [holder, taker] = [newMember(world, world.guild.id, 'slipholder'), newMember(world, world.guild.id, 'sliptaker')];
+    await verifyByProfile(world, world.guild.id, holder, '6013');
+    world.discord.setMemberRoles(world.guild.id, holder, []); // the run's check has a role to give
+    // The run's checks of the holder and of the bystander (the same batch) wait on Roblox.
+    const [holding, bystanding] = [gate(), gate()];
+    const asked = [inventoryRequests('6013'), inventoryRequests('6012')];
+    world.roblox.fault = (route, userId) => (route !== 'inventory' ? undefined : userId === '6013' ? { hold: holding.promise } : userId === '6012' ? { hold: bystanding.promise } : undefined);
+    try {
+      const run = world.bot!.runs.runAll('race');
+      await until(() => inventoryRequests('6013') > asked[0]! && inventoryRequests('6012') > asked[1]!, "the run's Roblox requests to arrive");
+      // Stored as a proof stores it, but with none of the syncs after it: as when they fail, or the bot stops first.
+      const move = world.bot!.links.save({ discordUserId: taker, robloxUserId: '6013', robloxUsername: 'Slipper', method: 'profile', at: new Date() });
+      await until(() => waited(holder), 'the move to wait for the check');
+      holding.release(); // the holder's check gives the role for the account it read, then the move is stored
+      await move;
+      bystanding.release(); // only now is the batch recorded
+      await run;
+    } finally {
+      world.roblox.fault = undefined;
+    }
+    expect(world.discord.memberRoles(world.guild.id, holder)).toEqual([]);
+  });
+});
+
+test("stop() lets a join's sync under way finish first: nothing reaches Discord once it has resolved", async () => {
+  world.roblox.addUser({ id: '6020', name: 'Rejoiner', items: [{ kind: 'gamepass', id: '1001' }] });
+  const member = newMember(world, world.guild.id, 'rejoiner');
+  await verifyByProfile(world, world.guild.id, member, '6020');
+  world.discord.removeMember(world.guild.id, member);
+  // The join's role write is held at Discord, then answered 500: discord.js sends it again.
+  const held = gate();
+  let attempts = 0;
+  let stopped = false;
+  const late: string[] = [];
+  world.discord.fault = (method, template, params) => {
+    if (method !== 'PUT' || !template.endsWith('/roles/{role_id}') || params.user_id !== member) return undefined;
+    if (stopped) late.push(params.role_id!);
+    return attempts++ === 0 ? { hold: held.promise, status: 500, body: { message: 'Server Error', code: 0 } } : undefined;
+  };
+  try {
+    world.discord.addMember(world.guild.id, member); // back with no roles: the join's sync gives them
+    await until(() => attempts > 0, "the join's role write to reach Discord");
+    const stopping = world.bot!.stop().then(() => (stopped = true));
+    const waits = () => world.logs.some((l) => l.includes('"msg":"stopping: the syncs and commands that events began finish first"'));
+    await until(() => stopped || waits(), 'stop() to end, or to wait for the sync');
+    held.release();
+    await stopping;
+    // Given before stop() ended, or by a write sent after it: either way it comes.
+    await until(() => world.discord.memberRoles(world.guild.id, member).includes(vip), "the join's role");
+  } finally {
+    world.discord.fault = undefined;
+  }
+  expect(late).toEqual([]);
+  await startTestBot(world);
 });

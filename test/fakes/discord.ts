@@ -78,7 +78,8 @@ export interface DiscordRequest {
   userAgent: string;
 }
 
-export type DiscordFault = { status: number; body: unknown; headers?: Record<string, string> };
+/** An answer instead of the real one; with `hold`, given only once it settles (the real one if no status), to force an interleaving. */
+export type DiscordFault = { status?: number; body?: unknown; headers?: Record<string, string>; hold?: Promise<unknown> };
 
 interface Message {
   id: string;
@@ -566,7 +567,8 @@ export class FakeDiscord {
       }
     }
     const fault = this.fault?.(match.method, match.template, match.params!);
-    if (fault) return reply(fault.status, fault.body, fault.headers);
+    if (fault?.hold) await fault.hold.catch(() => undefined);
+    if (fault?.status) return reply(fault.status, fault.body, fault.headers);
     this.route(match.method, match.template, match.params!, body, req, reply);
   }
 

@@ -355,8 +355,19 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   world.roblox.repeatToken = false;
   for (const guild of leftFrom) discord.addMember(guild.id, leaving!.discordId);
   if (scratch) await world.bot!.db.bind.deleteMany({ where: { roleId: scratch.roleId } });
-  if (leftFrom.length > 0 || drifting || offline) await new Promise((r) => setTimeout(r, 150)); // let join-time syncs land before the truth moves
+  if (leftFrom.length > 0 || drifting || offline || restart) await settled(); // before the truth moves again
   figures.cycles++;
+}
+
+/**
+ * Until what the bot began lands: join-time syncs, the unverified-role pass of a start. A member
+ * request through the gateway is answered after every event sent before it, so they have been handled.
+ */
+async function settled(): Promise<void> {
+  const bot = world.bot!;
+  await bot.client.guilds.cache.get(world.guild.id)!.members.fetch({ user: [world.guild.ownerId] });
+  await bot.eventsSettled();
+  await bot.unverifiedReady();
 }
 
 /** A member leaves the group, or holds one or two of its roles (the highest counts). */
@@ -411,9 +422,10 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
     if (process.env.FAULT_TIMING) console.log(`cycle ${i}: ${Date.now() - t0} ms roblox=${roblox} discord=${discordFault} restart=${restart} offline=${offline}`);
   }
 
-  // Faults stop. A restored key is noticed at the guard's next probe: let its backoff lapse.
+  // Faults stop. A restored key is noticed at the guard's next probe, and a group's roles that could
+  // not be read are asked for again a rate window later: let both lapse.
   // An admin touching the roles clears remembered 403s, as fixing one would.
-  await new Promise((r) => setTimeout(r, KEY_RETRY_MAX_MS * 1.25));
+  await new Promise((r) => setTimeout(r, Math.max(KEY_RETRY_MAX_MS, WINDOW_MS) * 1.25));
   for (const guild of world.discord.guilds.values()) {
     const any = bound.find((r) => r.guild.id === guild.id);
     if (any) world.discord.updateRole(guild.id, any.roleId, {});
