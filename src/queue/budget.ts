@@ -64,12 +64,18 @@ export interface SharedBudgetOptions {
   /**
    * How long a slot counts as in flight if its process never reports its response (it died). Then it
    * counts as landed at that deadline, so a dead process's slots free themselves. Past the HTTP
-   * timeout (10 s) with room to spare: a live request is never taken for a dead one.
+   * timeout (10 s) with room to spare: a live request is never taken for a dead one (IN_FLIGHT_MS).
    */
   inFlightMs?: number;
   /** Told when Redis cannot be asked; the request then fails to the caller (and nothing is changed). */
   onError?: (error: unknown) => void;
 }
+
+/**
+ * Roblox requests are aborted after 10 s (src/roblox/http.ts), so a slot still in flight 5 s later
+ * belongs to a dead process: kept longer, a crash would stall every process's reads for that long.
+ */
+const IN_FLIGHT_MS = 15_000;
 
 let tokens = 0;
 
@@ -87,7 +93,7 @@ export class SharedRateBudget implements Budget {
     this.limit = options.limit;
     this.windowMs = options.windowMs;
     this.maxInFlight = options.maxInFlight ?? 4;
-    this.inFlightMs = options.inFlightMs ?? 30_000;
+    this.inFlightMs = options.inFlightMs ?? IN_FLIGHT_MS;
     // Never stricter than the shared count: a process can't use more of the window than all of them.
     this.local = new RateBudget(options.limit, options.windowMs, options.clock, this.maxInFlight);
     this.slots = `${options.key}:slots`;
