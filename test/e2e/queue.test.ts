@@ -6,6 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startBot, StartupError, type Bot } from '../../src/bot';
 import { createLogger } from '../../src/log';
+import { connectRedis } from '../../src/queue/redis';
+import { gate } from '../fakes/roblox';
 import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
 import { redisAvailable, startRedis, type TestRedis } from '../redis';
 import { testingPostgres } from '../database';
@@ -110,6 +112,46 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
     expect(readsWhenAnswered).toBeLessThan(80);
     await until(async () => (await finishedRuns(world.bot!, 'test')) === 1, 'the run to finish', 40_000);
     expect(world.roblox.count('inventory', 429)).toBe(0);
+  }, 90_000);
+
+  test("a member's lock Redis refuses: the batch's members stay unchecked with their roles as they were, and the batch's retry checks them", async () => {
+    world = await createWorld();
+    const { vip, members } = await populate(world, 30, 7000);
+    // They own the pass but lack its role: any check of them adds it.
+    for (const member of members) world.discord.setMemberRoles(world.guild.id, member, []);
+    await startTestBot(world, { redisUrl: redis.url }, FAST_WINDOW);
+    await linkAll(world.bot!, world, vip, members, 7000);
+    const admin = await connectRedis(redis.url);
+    const held = gate();
+    let failures = 0;
+    try {
+      // Every key but the member locks' (gatepass:member-lock:…): taking a lock is all that fails.
+      await admin.call('ACL', 'SETUSER', 'default', 'resetkeys', '~gatepass:[^m]*');
+      world.bot!.queue!.worker()!.on('failed', (job) => {
+        if (job?.name !== 'batch' || failures++ > 0) return;
+        // Before the retry (a second later) can take the locks: its reads wait at Roblox until released.
+        world.roblox.fault = (route) => (route === 'inventory' ? { hold: held.promise } : undefined);
+        void admin.call('ACL', 'SETUSER', 'default', 'allkeys');
+      });
+      await world.bot!.runs.runAll('test');
+      await until(() => failures > 0, "the batch's first attempt to fail", 30_000);
+      const run = await world.bot!.db.syncRun.findFirstOrThrow({ where: { trigger: 'test' } });
+      expect(await world.bot!.db.link.count({ where: { checkedAt: { gte: run.startedAt } } })).toBe(0);
+      expect(world.discord.roleWrites).toEqual([]);
+      expect(world.roblox.count('inventory')).toBe(0);
+      expect(world.logs.some((line) => line.includes('queued sync job failed') && line.includes('NOPERM'))).toBe(true);
+    } finally {
+      held.release();
+      await admin.call('ACL', 'SETUSER', 'default', 'allkeys');
+      admin.disconnect();
+    }
+    await until(async () => (await finishedRuns(world.bot!, 'test')) === 1, 'the run to finish', 60_000);
+    world.roblox.fault = undefined;
+    const reads = readsPerUser(world);
+    expect(reads.size).toBe(30);
+    expect([...reads.values()].every((n) => n === 1)).toBe(true);
+    for (const member of members) expect(world.discord.memberRoles(world.guild.id, member)).toEqual([vip]);
+    expect((await world.bot!.db.syncRun.findFirstOrThrow({ where: { trigger: 'test' } })).checked).toBe(30);
   }, 90_000);
 
   test('Redis unreachable at start: one clear line, nothing started', async () => {
