@@ -17,6 +17,7 @@ import { addTick, type QueueCycleDeps } from './cycle';
 import { CYCLE_SCHEDULER, type JobData, type JobResult, MEMBER_QUEUE_NAME, PRIORITY, QUEUE_NAME, QUEUE_PREFIX } from './jobs';
 import { redisMemberLock } from './lock';
 import { queuedMemberSync } from './membersync';
+import { type Channel, openChannel } from './channel';
 import { BLOCKING, connectRedis, redisWhere } from './redis';
 import { startWorkers, type Workers } from './worker';
 
@@ -30,6 +31,8 @@ export interface QueueMode {
    * cycle's schedule (once the Discord client is ready: jobs read and write roles).
    */
   open(deps: Omit<QueueCycleDeps, 'redis' | 'queue' | 'flows' | 'lock' | 'stopping'>, syncCron: string): { runs: SyncRuns; sync: MemberSync; work(): Promise<void> };
+  /** A channel every process hears (Redis pub/sub), subscribed once this resolves. */
+  channel(name: string): Promise<Channel>;
   /** Lets this process's jobs in hand finish (a batch hands its rest to another process), then disconnects. */
   stop(): Promise<void>;
   /** The sync queue's worker, for tests that watch its jobs. */
@@ -56,6 +59,7 @@ export async function connectQueueMode(url: string, apiKey: string, clock: Clock
   const memberLock = redisMemberLock({ redis, clock, onLost: (id) => log.warn({ discordUserId: id }, 'a member lock could not be renewed (Redis away?)') });
   let workers: Workers | undefined;
   let stopping = false;
+  const channels: { close(): void }[] = [];
 
   return {
     makeBudget: (kind, limit, windowMs) =>
@@ -88,9 +92,15 @@ export async function connectQueueMode(url: string, apiKey: string, clock: Clock
       };
       return { runs, sync, work };
     },
+    async channel(name) {
+      const channel = await openChannel(url, redis, name, onError);
+      channels.push(channel);
+      return channel;
+    },
     async stop() {
       stopping = true;
       await workers?.close();
+      for (const channel of channels) channel.close();
       await Promise.allSettled([events.close(), memberLine.events.close(), flows.close(), queue.close(), memberLine.queue.close()]);
       for (const connection of [redis, ...blocking]) connection.disconnect();
     },
