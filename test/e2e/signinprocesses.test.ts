@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Bot, startBot } from '../../src/bot';
 import { createLogger } from '../../src/log';
-import { launchBrowser } from '../browser';
+import { inContext, launchBrowser } from '../browser';
 import { type FakeGuild, type InteractionRecord, messageText } from '../fakes/discord';
 import { gate } from '../fakes/roblox';
 import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, startTestBot, until, withOAuth, type World } from '../harness';
@@ -90,14 +90,7 @@ describe.skipIf(!redisAvailable)('Sign in with Roblox across processes', () => {
     return page.title();
   }
 
-  async function withContext<T>(use: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
-    const context = await browser.newContext();
-    try {
-      return await use(await context.newPage(), context);
-    } finally {
-      await context.close();
-    }
-  }
+  const withContext = <T,>(use: (page: Page, context: BrowserContext) => Promise<T>) => inContext(browser, use);
 
   test('continued on the process that issued the link, finished on the other: linked, and the /verify reply says so', async () => {
     balancer.pick = (path) => (path.startsWith('/oauth/start') ? home.httpPort! : away.httpPort!);
