@@ -22,7 +22,7 @@ import { createPriorityShare } from './priorityshare';
 import { cannotReach, networkFailure, unreachableHosts } from './reachability';
 import { createGrants } from './oauth/grants';
 import { createInFlight } from './inflight';
-import { createSignIns } from './oauth/signin';
+import { createSignIns, SIGN_IN_CHANNEL } from './oauth/signin';
 import { ensureCommandsRegistered } from './registration';
 import { createRobloxApi } from './roblox/api';
 import type { RobloxHttpOptions } from './roblox/http';
@@ -112,6 +112,11 @@ export class StartupError extends Error {
   }
 }
 
+/** Redis unreachable at start: its one line (src/queue/redis.ts) is the start-up error. */
+function startupError(error: unknown): never {
+  throw new StartupError((error as Error).message);
+}
+
 const INTENT_HELP =
   'Discord refused the Server Members intent. Enable it: Discord Developer Portal → your application → Bot → ' +
   'Privileged Gateway Intents → turn on "Server Members Intent" → Save, then start gatepass again.';
@@ -126,11 +131,7 @@ const TOKEN_HELP = 'Discord rejected DISCORD_TOKEN. Copy it again: Discord Devel
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
   const { log } = options;
   const clock = options.clock ?? systemClock;
-  const queueMode = config.redisUrl
-    ? await connectQueueMode(config.redisUrl, config.robloxApiKey, clock, log).catch((error: unknown) => {
-        throw new StartupError((error as Error).message);
-      })
-    : undefined;
+  const queueMode = config.redisUrl ? await connectQueueMode(config.redisUrl, config.robloxApiKey, clock, log).catch(startupError) : undefined;
   await migrateDatabase(config.databaseUrl);
   const db = openDatabase(config.databaseUrl);
 
@@ -194,7 +195,9 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const runs = queued?.runs ?? createSyncRuns(runDeps);
   const sync = queued?.sync ?? localSync;
   const unverifiedPass = createUnverifiedPass({ db, sync, log, indexReady: index.settled, pageIntervalMs: options.unverifiedPageMs ?? UNVERIFIED_PAGE_MS });
-  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, links, serverLog, ...oauth });
+  // Queue mode: any process may finish a sign-in whose /verify reply another process holds.
+  const relay = oauth && queueMode ? await queueMode.channel(SIGN_IN_CHANNEL).catch(startupError) : undefined;
+  const signIns = oauth && grants && createSignIns({ db, roblox, clock, log, grants, sync, links, serverLog, ...oauth, relay });
   const itemNames = startItemNames({ db, roblox, log });
   // A tenth of an hour of the key's inventory budget per server, counted in members.
   const share = createPriorityShare(options.priorityShare ?? config.robloxInventoryRateLimit * 6, clock);

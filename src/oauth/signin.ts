@@ -2,8 +2,10 @@
 // ten minutes and names the Discord user who ran /verify: the link is made for them and nobody else.
 // The browser that continues gets a cookie every later step must bring back, then Discord says whose
 // browser it is (OAuth2 identify): anyone but the requester is stopped before Roblox is even asked.
+// All of that lives in the database, so with several processes any of them can take any step.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { Clock } from '../clock';
 import type { Database } from '../database/client';
 import { type DiscordOAuth, discordAuthorizeUrl, discordUserFromCode } from '../discord/identity';
@@ -32,7 +34,29 @@ export interface SignInDeps {
   settings: OAuthSettings;
   discordOAuth: DiscordOAuth;
   publicUrl: string;
+  /** Queue mode: how a sign-in finished in another process reaches the one holding its /verify reply. */
+  relay?: SignInRelay;
 }
+
+/**
+ * Every process serves the sign-in pages, so any may finish a sign-in; the /verify reply to update
+ * is an interaction only the process where /verify ran holds. Whoever finishes it tells them all
+ * (Redis pub/sub) how it went and where the member stands meanwhile; the holder updates the reply.
+ * The interaction and its token never leave their process; a sign-in is named by a digest of its
+ * state, which is spent by then anyway.
+ */
+export interface SignInRelay {
+  publish(message: string): Promise<void>;
+  listen(listener: (message: string) => void): void;
+}
+
+export const SIGN_IN_CHANNEL = 'gatepass:signin';
+
+const relayed = z.union([
+  z.object({ key: z.string(), wait: z.object({ position: z.number(), etaMs: z.number() }) }),
+  z.object({ key: z.string(), outcome: z.looseObject({ kind: z.enum(['linked', 'failed']) }) }),
+]);
+type Relayed = { key: string; wait: Wait } | { key: string; outcome: SignInOutcome };
 
 export interface Problem {
   title: string;
@@ -75,14 +99,41 @@ const EXPIRED: Problem = { title: 'This sign-in link has expired', message: 'Lin
 
 export function createSignIns(deps: SignInDeps): SignIns {
   const { db, clock } = deps;
-  // The /verify replies to update, in memory: after a restart the page still says how it ended.
+  // The /verify replies this process holds, in memory, by the digest of their state: after a
+  // restart the page still says how it ended.
   const waiting = new Map<string, { discordUserId: string; expiresAt: number; onDone: (outcome: SignInOutcome) => Promise<void>; onWait?: (wait: Wait) => void }>();
   const base = deps.publicUrl.replace(/\/+$/, '');
 
-  const tell = (state: string, outcome: SignInOutcome) => {
-    const entry = waiting.get(state);
-    waiting.delete(state);
+  const deliver = (key: string, outcome: SignInOutcome) => {
+    const entry = waiting.get(key);
+    waiting.delete(key);
     entry?.onDone(outcome).catch((error: unknown) => deps.log.warn({ err: error }, 'could not update the /verify reply'));
+  };
+  const send = (message: Relayed) =>
+    deps.relay?.publish(JSON.stringify(message)).catch((error: unknown) => deps.log.warn({ err: error }, "could not tell the other processes how a sign-in went (Redis away?); the member's /verify reply is not updated"));
+  const tell = (state: string, outcome: SignInOutcome) => {
+    const key = hash(state);
+    if (waiting.has(key) || !deps.relay) deliver(key, outcome);
+    else void send({ key, outcome });
+  };
+  deps.relay?.listen((text) => {
+    const message = relayed.safeParse(parseJson(text));
+    if (!message.success || !waiting.has(message.data.key)) return;
+    if ('wait' in message.data) waiting.get(message.data.key)?.onWait?.(message.data.wait);
+    else deliver(message.data.key, message.data.outcome as SignInOutcome);
+  });
+
+  /** Where the member stands while finishing waits on Roblox: told here, or to the process holding the reply. */
+  const waitReport = (state: string): ((wait: Wait) => void) | undefined => {
+    const key = hash(state);
+    const here = waiting.get(key);
+    if (here || !deps.relay) return here?.onWait;
+    let told: number | undefined;
+    return (wait) => {
+      if (wait.position === told) return;
+      told = wait.position;
+      void send({ key, wait });
+    };
   };
 
   async function live(state: string) {
@@ -98,7 +149,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
 
   async function link(row: { state: string; discordUserId: string; guildId: string; codeVerifier: string }, code: string): Promise<SignInOutcome> {
     const failed = (problem: Problem): SignInOutcome => ({ kind: 'failed', discordUserId: row.discordUserId, ...problem });
-    const onWait = waiting.get(row.state)?.onWait;
+    const onWait = waitReport(row.state);
     const tokens = await requestTokens(deps.roblox, deps.settings.client, { code, verifier: row.codeVerifier }, onWait);
     if (!tokens.ok) {
       if (tokens.failure.code === 'invalid_grant') return failed({ title: 'Roblox did not accept this sign-in', message: 'The sign-in code was already used or has expired (they last a minute). Run /verify in Discord and sign in again.' });
@@ -134,7 +185,7 @@ export function createSignIns(deps: SignInDeps): SignIns {
         db.oAuthState.create({ data: { state, ...requester, codeVerifier: newVerifier(), expiresAt } }),
       ]);
       for (const [old, entry] of waiting) if (entry.discordUserId === requester.discordUserId || entry.expiresAt <= clock.now()) waiting.delete(old);
-      if (onDone) waiting.set(state, { discordUserId: requester.discordUserId, expiresAt: expiresAt.getTime(), onDone, onWait });
+      if (onDone) waiting.set(hash(state), { discordUserId: requester.discordUserId, expiresAt: expiresAt.getTime(), onDone, onWait });
       return { url: `${base}/oauth/start?state=${state}`, expiresAt };
     },
 
@@ -206,6 +257,14 @@ export function createSignIns(deps: SignInDeps): SignIns {
       return outcome;
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function robloxDown(kind: FailureKind): Problem {

@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import { type Budget, RateBudget, type Wait } from '../roblox/budget';
+import { DEFAULT_HTTP_OPTIONS } from '../roblox/http';
 
 /**
  * KEYS[1] the slots (a sorted set: member = a slot's token, score = when it landed, or for one in
@@ -64,12 +65,20 @@ export interface SharedBudgetOptions {
   /**
    * How long a slot counts as in flight if its process never reports its response (it died). Then it
    * counts as landed at that deadline, so a dead process's slots free themselves. Past the HTTP
-   * timeout (10 s) with room to spare: a live request is never taken for a dead one.
+   * timeout with room to spare: a live request is never taken for a dead one (IN_FLIGHT_MS).
    */
   inFlightMs?: number;
   /** Told when Redis cannot be asked; the request then fails to the caller (and nothing is changed). */
   onError?: (error: unknown) => void;
 }
+
+/**
+ * A slot is held for one attempt, and each attempt, its body included, is aborted at the HTTP
+ * timeout (src/roblox/http.ts): a slot still in flight 5 s past it belongs to a dead process. The
+ * 5 s cover a stalled event loop and the trips to Redis either side; kept longer, a crash would stall
+ * every process's reads for that long.
+ */
+const IN_FLIGHT_MS = DEFAULT_HTTP_OPTIONS.timeoutMs + 5_000;
 
 let tokens = 0;
 
@@ -87,7 +96,7 @@ export class SharedRateBudget implements Budget {
     this.limit = options.limit;
     this.windowMs = options.windowMs;
     this.maxInFlight = options.maxInFlight ?? 4;
-    this.inFlightMs = options.inFlightMs ?? 30_000;
+    this.inFlightMs = options.inFlightMs ?? IN_FLIGHT_MS;
     // Never stricter than the shared count: a process can't use more of the window than all of them.
     this.local = new RateBudget(options.limit, options.windowMs, options.clock, this.maxInFlight);
     this.slots = `${options.key}:slots`;

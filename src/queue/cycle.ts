@@ -96,7 +96,7 @@ export async function runBatchJob(deps: BatchDeps & { stopping: () => boolean },
   for (let i = 0; i < todo.length; i += CHUNK) {
     // Failing hands the rest to another process (attempts), which skips what this one recorded.
     if (deps.stopping()) throw new Error('this process is stopping; the rest of the batch is left to another');
-    await runBatch(deps, todo.slice(i, i + CHUNK), totals, runLog, { readInBulk: true });
+    await runBatch(deps, todo.slice(i, i + CHUNK), totals, runLog, { readInBulk: true }, 'throw');
   }
   return { totals, changes };
 }

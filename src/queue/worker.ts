@@ -1,9 +1,9 @@
-// Each process runs one BullMQ Worker on the sync queue, taking whatever job comes first by priority.
+// Each process runs a BullMQ Worker on each queue (src/queue/jobs.ts), taking whatever job comes first by priority.
 
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { closeRunJob, planRun, type QueueCycleDeps, runBatchJob } from './cycle';
-import { type JobData, type JobResult, QUEUE_NAME, QUEUE_PREFIX } from './jobs';
+import { type JobData, type JobResult, MEMBER_QUEUE_NAME, QUEUE_NAME, QUEUE_PREFIX } from './jobs';
 
 /**
  * How a job of a process that died is taken by another, within seconds and not after the cycle.
@@ -23,26 +23,44 @@ export const LOCK_DURATION_MS = 10_000;
 export const STALLED_INTERVAL_MS = 5_000;
 export const MAX_STALLED_COUNT = 3;
 /**
- * Jobs a process works on at once. Each batch already checks eight members side by side and the
- * Roblox budget sets the pace, so a few slots suffice; the spare ones let a waiting member's job
- * start while batches run (it is taken at the next free slot, ahead of every queued batch).
+ * Sync jobs a process works on at once. Each batch already checks eight members side by side and
+ * the Roblox budget sets the pace, so a few slots suffice.
  */
 const CONCURRENCY = 4;
+/**
+ * Members' jobs a process works on at once, on the member queue's own worker: however long the
+ * batches in the sync worker's slots take, a waiting member's job starts at once. Each is one
+ * member's check, whose Roblox reads go ahead of the batches' in the budget's line.
+ */
+const MEMBER_CONCURRENCY = 8;
 
-export function startWorker(deps: QueueCycleDeps, connection: Redis): Worker<JobData, JobResult> {
-  const worker = new Worker<JobData, JobResult>(QUEUE_NAME, (job) => process(deps, job), {
-    connection,
-    prefix: QUEUE_PREFIX,
-    concurrency: CONCURRENCY,
-    lockDuration: LOCK_DURATION_MS,
-    stalledInterval: STALLED_INTERVAL_MS,
-    maxStalledCount: MAX_STALLED_COUNT,
-    removeOnComplete: { age: 3_600, count: 10_000 },
-    removeOnFail: { age: 24 * 3_600 },
-  });
-  worker.on('failed', (job, error) => deps.log.warn({ err: error, job: job?.id, kind: job?.data.kind, attempts: job?.attemptsMade }, 'queued sync job failed'));
-  worker.on('error', (error) => deps.log.error({ err: error }, 'sync queue worker: Redis error; retrying'));
-  return worker;
+export interface Workers {
+  /** The sync queue's: the cycle's ticks, batches and closing, /sync of a server. */
+  sync: Worker<JobData, JobResult>;
+  /** The member queue's: /verify, /update, joins. */
+  members: Worker<JobData, JobResult>;
+  close(): Promise<void>;
+}
+
+export function startWorkers(deps: QueueCycleDeps, connection: Redis): Workers {
+  const start = (name: string, concurrency: number) => {
+    const worker = new Worker<JobData, JobResult>(name, (job) => process(deps, job), {
+      connection,
+      prefix: QUEUE_PREFIX,
+      concurrency,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
+      removeOnComplete: { age: 3_600, count: 10_000 },
+      removeOnFail: { age: 24 * 3_600 },
+    });
+    worker.on('failed', (job, error) => deps.log.warn({ err: error, job: job?.id, kind: job?.data.kind, attempts: job?.attemptsMade }, 'queued sync job failed'));
+    worker.on('error', (error) => deps.log.error({ err: error, queue: name }, 'sync queue worker: Redis error; retrying'));
+    return worker;
+  };
+  const sync = start(QUEUE_NAME, CONCURRENCY);
+  const members = start(MEMBER_QUEUE_NAME, MEMBER_CONCURRENCY);
+  return { sync, members, close: async () => void (await Promise.all([sync.close(), members.close()])) };
 }
 
 async function process(deps: QueueCycleDeps, job: Job<JobData, JobResult>): Promise<JobResult> {

@@ -25,7 +25,11 @@ export interface BatchDeps {
   sync: MemberSync;
 }
 
-export async function runBatch(deps: BatchDeps, ids: string[], totals: RunTotals, runLog: Pick<RunLog, 'add'>, options: SyncOptions): Promise<void> {
+/**
+ * `onFailure`: 'mark' (one process's cycle, /sync) marks a failed batch's members checked so the run
+ * moves on; 'throw' (a queued batch job) leaves them unchecked and fails the job, which BullMQ retries.
+ */
+export async function runBatch(deps: BatchDeps, ids: string[], totals: RunTotals, runLog: Pick<RunLog, 'add'>, options: SyncOptions, onFailure: 'mark' | 'throw' = 'mark'): Promise<void> {
   try {
     const onChecked = (result: MemberResult) => {
       tally(totals, result);
@@ -34,6 +38,9 @@ export async function runBatch(deps: BatchDeps, ids: string[], totals: RunTotals
     };
     await deps.sync.batch(ids, { ...options, onChecked });
   } catch (error) {
+    // Not checked is not checked: a member who could not be locked (Redis away) or read keeps their
+    // place in the run, and the retry skips only those the batch recorded.
+    if (onFailure === 'throw') throw error;
     totals.problems++;
     deps.log.error({ err: error, members: ids.length }, 'batch sync failed; moving on to the next batch');
     // Mark them checked anyway, or one broken batch would stall every run behind it.

@@ -127,18 +127,26 @@ async function syncBatch(deps: SyncDeps, ids: string[], options: SyncOptions, lo
   const groups = groupReads(deps.roblox, [...(await timeDatabase(deps.stats, () => linksAmong(deps.db, withGroups))).values()], options.priority);
 
   const checked: Checked[] = [];
+  // The first member whose check fails (their lock could not be taken: Redis away) ends the batch:
+  // no further member is begun, those in hand finish and are recorded, and the error goes up.
+  let failed: { error: unknown } | undefined;
   let next = 0;
   const worker = async () => {
-    while (next < ids.length && !options.stopping?.()) {
+    while (next < ids.length && !failed && !options.stopping?.()) {
       const id = ids[next++]!;
       const indexed = new Set(index.get(id) ?? []);
-      const done = await locked(id, () => checkMember(batchDeps, id, serversFor.get(id) ?? [], indexed, rules, known, groups, options.priority));
-      checked.push(done);
-      options.onChecked?.(done.result);
+      try {
+        const done = await locked(id, () => checkMember(batchDeps, id, serversFor.get(id) ?? [], indexed, rules, known, groups, options.priority));
+        checked.push(done);
+        options.onChecked?.(done.result);
+      } catch (error) {
+        failed ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
   await timeDatabase(deps.stats, () => recordBatch(deps.db, checked, new Date(deps.clock.now())));
+  if (failed) throw failed.error;
   return checked.map((c) => c.result);
 }
 

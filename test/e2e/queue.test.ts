@@ -6,7 +6,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startBot, StartupError, type Bot } from '../../src/bot';
 import { createLogger } from '../../src/log';
-import { createWorld, destroyWorld, expectCleanRun, startTestBot, until, type World } from '../harness';
+import { Queue } from 'bullmq';
+import { groupBind } from '../../src/bindings';
+import { QUEUE_NAME, QUEUE_PREFIX } from '../../src/queue/jobs';
+import { connectRedis } from '../../src/queue/redis';
+import { gate } from '../fakes/roblox';
+import { createWorld, destroyWorld, expectCleanRun, newMember, startTestBot, until, type World } from '../harness';
 import { redisAvailable, startRedis, type TestRedis } from '../redis';
 import { testingPostgres } from '../database';
 
@@ -110,6 +115,90 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
     expect(readsWhenAnswered).toBeLessThan(80);
     await until(async () => (await finishedRuns(world.bot!, 'test')) === 1, 'the run to finish', 40_000);
     expect(world.roblox.count('inventory', 429)).toBe(0);
+  }, 90_000);
+
+  test('/update is answered while batch jobs hold every slot of the sync worker, their Roblox reads held', async () => {
+    world = await createWorld();
+    const { discord, roblox, guild } = world;
+    roblox.rateLimit = { perWindow: 100, windowMs: 1_000, sendRetryAfter: true };
+    // The cycle's 400 members: a server binding a group, so each check waits on a group read.
+    const ranked = discord.addRole(guild.id, 'Ranked', { position: 3 });
+    roblox.addGroup('7100', 'Held Group', [1, 255]);
+    const members = Array.from({ length: 400 }, (_, i) => {
+      roblox.addUser({ id: String(9000 + i), name: `Grouped${9000 + i}` });
+      return newMember(world, guild.id, `g${i}`);
+    });
+    // Who runs /update: in a server binding a game pass only, read with the inventory budget.
+    const shop = discord.addGuild('Pass Shop');
+    const vip = discord.addRole(shop.id, 'VIP', { position: 3 });
+    roblox.addUser({ id: '9999', name: 'Impatient', items: [{ kind: 'gamepass', id: '1001' }] });
+    const impatient = newMember(world, shop.id, 'impatient');
+    const bot = await startTestBot(world, { redisUrl: redis.url }, FAST_WINDOW);
+    await bot.db.bind.create({ data: { guildId: guild.id, roleId: ranked, kind: 'group', itemId: groupBind(ranked, '7100', 1, 255).itemId, createdBy: guild.ownerId } });
+    await bot.db.bind.create({ data: { guildId: shop.id, roleId: vip, kind: 'gamepass', itemId: '1001', createdBy: shop.ownerId } });
+    for (const [i, member] of members.entries()) await bot.db.link.create({ data: { discordUserId: member, robloxUserId: String(9000 + i), robloxUsername: `Grouped${9000 + i}` } });
+    await bot.db.link.create({ data: { discordUserId: impatient, robloxUserId: '9999', robloxUsername: 'Impatient' } });
+    const connection = await connectRedis(redis.url);
+    const queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
+    const held = gate();
+    roblox.fault = (route) => (route === 'groupMemberships' ? { hold: held.promise } : undefined);
+    try {
+      await bot.runs.runAll('test');
+      // Five batches: four taken, each waiting on Roblox, the fifth queued behind them.
+      await until(async () => (await queue.getActiveCount()) === 4 && (await queue.getWaitingCount()) + (await queue.getPrioritizedCount()) >= 1, 'batch jobs in every slot of the sync worker', 30_000);
+      await discord.answer(discord.sendCommand(shop.id, impatient, 'update'), 20_000);
+      expect(discord.memberRoles(shop.id, impatient)).toEqual([vip]);
+      // Not served by a slot a batch let go: they all still wait on Roblox.
+      expect(await queue.getActiveCount()).toBe(4);
+      expect(await bot.db.link.count({ where: { checkedAt: { not: null }, discordUserId: { not: impatient } } })).toBe(0);
+    } finally {
+      held.release();
+      await queue.close();
+      connection.disconnect();
+    }
+    await until(async () => (await finishedRuns(bot, 'test')) === 1, 'the run to finish', 60_000);
+    roblox.fault = undefined;
+    expect(world.roblox.count('inventory', 429)).toBe(0);
+  }, 120_000);
+
+  test("a member's lock Redis refuses: the batch's members stay unchecked with their roles as they were, and the batch's retry checks them", async () => {
+    world = await createWorld();
+    const { vip, members } = await populate(world, 30, 7000);
+    // They own the pass but lack its role: any check of them adds it.
+    for (const member of members) world.discord.setMemberRoles(world.guild.id, member, []);
+    await startTestBot(world, { redisUrl: redis.url }, FAST_WINDOW);
+    await linkAll(world.bot!, world, vip, members, 7000);
+    const admin = await connectRedis(redis.url);
+    const held = gate();
+    let failures = 0;
+    try {
+      // Every key but the member locks' (gatepass:member-lock:…): taking a lock is all that fails.
+      await admin.call('ACL', 'SETUSER', 'default', 'resetkeys', '~gatepass:[^m]*');
+      world.bot!.queue!.worker()!.on('failed', (job) => {
+        if (job?.name !== 'batch' || failures++ > 0) return;
+        // Before the retry (a second later) can take the locks: its reads wait at Roblox until released.
+        world.roblox.fault = (route) => (route === 'inventory' ? { hold: held.promise } : undefined);
+        void admin.call('ACL', 'SETUSER', 'default', 'allkeys');
+      });
+      await world.bot!.runs.runAll('test');
+      await until(() => failures > 0, "the batch's first attempt to fail", 30_000);
+      const run = await world.bot!.db.syncRun.findFirstOrThrow({ where: { trigger: 'test' } });
+      expect(await world.bot!.db.link.count({ where: { checkedAt: { gte: run.startedAt } } })).toBe(0);
+      expect(world.discord.roleWrites).toEqual([]);
+      expect(world.roblox.count('inventory')).toBe(0);
+      expect(world.logs.some((line) => line.includes('queued sync job failed') && line.includes('NOPERM'))).toBe(true);
+    } finally {
+      held.release();
+      await admin.call('ACL', 'SETUSER', 'default', 'allkeys');
+      admin.disconnect();
+    }
+    await until(async () => (await finishedRuns(world.bot!, 'test')) === 1, 'the run to finish', 60_000);
+    world.roblox.fault = undefined;
+    const reads = readsPerUser(world);
+    expect(reads.size).toBe(30);
+    expect([...reads.values()].every((n) => n === 1)).toBe(true);
+    for (const member of members) expect(world.discord.memberRoles(world.guild.id, member)).toEqual([vip]);
+    expect((await world.bot!.db.syncRun.findFirstOrThrow({ where: { trigger: 'test' } })).checked).toBe(30);
   }, 90_000);
 
   test('Redis unreachable at start: one clear line, nothing started', async () => {

@@ -4,7 +4,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Clock } from '../../src/clock';
-import { freePort, launchBrowser } from '../browser';
+import { freePort, inContext, launchBrowser } from '../browser';
 import { type InteractionRecord, messageText } from '../fakes/discord';
 import { gate } from '../fakes/roblox';
 import { bind, createWorld, destroyWorld, expectCleanRun, linkUrl, newMember, OAUTH_CLIENT, opt, startTestBot, until, verifyByProfile, withOAuth, type World } from '../harness';
@@ -68,14 +68,7 @@ function authorizeWithoutPkce(state: string): string {
   return authorize.toString();
 }
 
-async function withContext<T>(use: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
-  const context = await browser.newContext();
-  try {
-    return await use(await context.newPage(), context);
-  } finally {
-    await context.close();
-  }
-}
+const withContext = <T,>(use: (page: Page, context: BrowserContext) => Promise<T>) => inContext(browser, use);
 
 describe('Sign in with Roblox', () => {
   let alice = '';

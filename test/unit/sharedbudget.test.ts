@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { systemClock } from '../../src/clock';
 import { SharedRateBudget } from '../../src/queue/budget';
+import { DEFAULT_HTTP_OPTIONS } from '../../src/roblox/http';
 import { connectRedis } from '../../src/queue/redis';
 import { redisAvailable, startRedis, type TestRedis } from '../redis';
 
@@ -83,6 +84,18 @@ describe.skipIf(!redisAvailable)('one Roblox budget shared through Redis', () =>
     (await b.take())();
     // Free once the deadline passed; then it counts as landed at the deadline, within the limit.
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  test('by default a slot counts as in flight until a little past the request timeout, no longer', async () => {
+    const [a] = await pair(100, 60_000);
+    const redis = clients.at(-1)!;
+    await a.take(); // never landed, as if its process died mid-request
+    const [, deadline] = await redis.zrange(`test:${keys}:slots`, '0', '0', 'WITHSCORES');
+    const [seconds, micros] = await redis.time();
+    const left = Number(deadline) - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+    // A live request is aborted at the timeout: its slot outlasts it, and a dead process's frees soon after.
+    expect(left).toBeGreaterThan(DEFAULT_HTTP_OPTIONS.timeoutMs);
+    expect(left).toBeLessThanOrEqual(DEFAULT_HTTP_OPTIONS.timeoutMs + 5_000);
   });
 
   test('Redis gone: a take fails instead of hanging', async () => {
