@@ -2,6 +2,7 @@
 // above 1 (or auto) this process becomes the manager (src/manager.ts), which runs this same file
 // once per shard; discord.js's ShardingManager marks those processes with SHARDING_MANAGER and
 // tells each its shard (SHARDS) of how many (SHARD_COUNT), which its Client reads by itself.
+// A service manager (systemd) runs each shard and the REST proxy on its own instead: src/shard.ts, src/proxy.ts.
 
 import 'dotenv/config';
 import { fileURLToPath } from 'node:url';
