@@ -1,6 +1,7 @@
 // The systemd units in deploy/systemd/ (README: Run it under systemd): systemd itself finds no
-// fault in them (systemd-analyze verify, when installed; CI installs it), and they start what the
-// build makes and the README names, with the restart rules the processes' exit codes rely on.
+// fault in them and scores their sandbox "OK" (systemd-analyze verify and security, when installed;
+// CI installs it), and they start what the build makes and the README names, with the restart
+// rules the processes' exit codes rely on.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,7 +44,7 @@ describe('the systemd units', () => {
     expect(files).toEqual(['gatepass-proxy.service', 'gatepass.target', 'gatepass@.service']);
   });
 
-  test.skipIf(!analyze)('systemd-analyze verify finds nothing to say about them', async () => {
+  test.skipIf(!analyze)('systemd-analyze verify finds nothing to say about them, and security scores them at most 2 of 10', async () => {
     // verify checks that ExecStart's program exists: this machine's node, wherever it is installed.
     const dir = mkdtempSync(join(tmpdir(), 'gatepass-units-'));
     try {
@@ -51,6 +52,11 @@ describe('the systemd units', () => {
       const { stdout, stderr } = await promisify(execFile)('systemd-analyze', ['verify', '--man=no', ...files.map((f) => join(dir, f))]);
       expect(stderr).toBe('');
       expect(stdout).toBe('');
+      // systemd's own score of what a compromised service could do, 0 to 10 (these score 1.4): at
+      // most 2 (--threshold counts in tenths), or the command fails.
+      const services = files.filter((f) => f.endsWith('.service')).map((f) => join(dir, f));
+      const security = await promisify(execFile)('systemd-analyze', ['security', '--offline=yes', '--no-pager', '--threshold=20', ...services]);
+      expect(security.stdout.match(/Overall exposure level for .+: \d+\.\d+ OK/g)).toHaveLength(services.length);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
