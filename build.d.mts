@@ -1,1 +1,2 @@
 export function bundle(entryPoints: Record<string, string>): Promise<void>;
+export const ENTRIES: Record<string, string>;

@@ -19,6 +19,12 @@ export async function bundle(entryPoints) {
   });
 }
 
+/**
+ * npm start's process; a shard's process and the REST proxy, for a service manager to run each
+ * (deploy/systemd/); the command registration.
+ */
+export const ENTRIES = { main: 'src/main.ts', shard: 'src/shard.ts', proxy: 'src/proxy.ts', 'deploy-commands': 'src/deploy-commands.ts' };
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await bundle({ main: 'src/main.ts', 'deploy-commands': 'src/deploy-commands.ts' });
+  await bundle(ENTRIES);
 }

@@ -167,6 +167,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     partials: [Partials.GuildMember],
     rest: { ...options.discordRest, ...(options.restProxyUrl ? viaProxy(options.restProxyUrl) : { api: config.discordApiBaseUrl }) },
     ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
+    // Shard processes of several take turns in Redis to identify, wherever they run (src/queue/identify.ts).
+    ...(queueMode ? { ws: { buildIdentifyThrottler: queueMode.identifyThrottler(config.discordApplicationId) } } : {}),
     // Members and users are read when needed; caching every one would grow with the population.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,

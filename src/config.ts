@@ -75,6 +75,26 @@ export function redisUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The REST proxy's address, which the proxy listens on and every shard process sends through: plain
+ * http on the loopback interface, a host and a port. The proxy has no authentication of its own
+ * and spends the bot's Discord rate limits for whoever reaches it, so it must never listen where
+ * others can.
+ */
+export function restProxyUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL such as http://127.0.0.1:8950';
+  }
+  if (url.protocol !== 'http:') return `must start with http:// (it never leaves this machine), not ${url.protocol}//`;
+  if (url.hostname !== '127.0.0.1' && url.hostname !== '[::1]') return 'must be on the loopback interface (127.0.0.1 or [::1]): the proxy has no authentication of its own';
+  if (url.port === '') return 'must name a port (http://127.0.0.1:8950)';
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return 'must be only a host and a port (http://127.0.0.1:8950)';
+  return undefined;
+}
+
 /** Requests per minute: a whole number from 1 up. */
 const perMinute = (fallback: number) =>
   optional(z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'is implausibly large').default(fallback));
@@ -131,20 +151,24 @@ const schema = z
     ROBLOX_OAUTH_CLIENT_SECRET: optional(z.string().trim().min(1).refine((k) => !/\s/.test(k), 'must not contain spaces').optional()),
     TOKEN_ENCRYPTION_KEY: optional(z.string().refine((k) => parseTokenKey(k) !== undefined, 'must be 32 random bytes as 64 hex characters (openssl rand -hex 32)').optional()),
     SHARD_COUNT: optional(z.string({ error: 'must be auto or a whole number of shards' }).trim().transform(shardCount).optional()),
-    // Test-only: lets the multi-process end-to-end test run before PostgreSQL support lands. Never set it in production.
-    GATEPASS_ALLOW_SQLITE_SHARDS: optional(z.literal('1', { error: 'must be 1 or unset (tests only)' }).optional()),
+    SHARD_ID: optional(z.string().trim().regex(/^\d+$/, 'must be a whole number: the shard this process holds, from 0 to SHARD_COUNT − 1').transform(Number).optional()),
+    REST_PROXY_URL: optional(z.string().trim().superRefine((v, ctx) => {
+      const problem = restProxyUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }).optional()),
     REDIS_URL: optional(z.string().trim().superRefine((v, ctx) => {
       const problem = redisUrlProblem(v);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }).optional()),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info')),
   })
+  // What every process of the bot checks, whichever way it runs.
   .superRefine((env, ctx) => {
     if (!env.DISCORD_APPLICATION_ID && !applicationIdFromToken(env.DISCORD_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['DISCORD_APPLICATION_ID'], message: 'is required: it could not be derived from DISCORD_TOKEN' });
     }
     // Every shard process would open the same SQLite file: SQLite is for one process only.
-    if (multiProcess(env.SHARD_COUNT) && env.DATABASE_URL.startsWith('file:') && !env.GATEPASS_ALLOW_SQLITE_SHARDS) {
+    if (multiProcess(env.SHARD_COUNT) && env.DATABASE_URL.startsWith('file:')) {
       ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'above 1 runs a process per shard, and processes cannot share a SQLite database (DATABASE_URL file:…): set a PostgreSQL DATABASE_URL, or unset SHARD_COUNT to run one process' });
     }
     // Without the queue, every shard process would run the whole cycle and spend the Roblox budget again.
@@ -159,16 +183,82 @@ const schema = z
     }
   });
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
+type Env = z.output<typeof schema>;
+type Context = z.core.$RefinementCtx<Env>;
 
-export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
+/** `npm start` decides the shards itself: a SHARD_ID meant for one shard's process would be ignored. */
+function startRules(env: Env, ctx: Context): void {
+  if (env.SHARD_ID !== undefined) ctx.addIssue({ code: 'custom', path: ['SHARD_ID'], message: 'is only for a shard process run on its own (node dist/shard.mjs, as gatepass@.service runs it); npm start runs every shard itself: unset SHARD_ID' });
+}
+
+/**
+ * A shard process run on its own (dist/shard.mjs, one per systemd unit): no manager tells it its
+ * shard, the count, or where the REST proxy is, so each must be set, and agree with the others.
+ */
+function shardRules(env: Env, ctx: Context): void {
+  const count = env.SHARD_COUNT;
+  if (count === undefined) ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'is required by a shard process: the number of shards, the same for every shard process' });
+  // Each process would ask Discord on its own, at a different moment: two answers could differ, and
+  // Discord routes each server by the count, so a server would go to no process or to two.
+  if (count === 'auto') ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: "cannot be auto for a shard process run on its own: each would ask Discord separately and they could disagree. Set the number (Discord's recommendation: see README, Run it under systemd)" });
+  if (env.SHARD_ID === undefined) ctx.addIssue({ code: 'custom', path: ['SHARD_ID'], message: 'is required by a shard process: the shard it holds, from 0 to SHARD_COUNT − 1 (gatepass@N.service sets it to N)' });
+  else if (typeof count === 'number' && env.SHARD_ID >= count) ctx.addIssue({ code: 'custom', path: ['SHARD_ID'], message: `must be below SHARD_COUNT (${count}): shards are numbered from 0 to ${count - 1}` });
+  if (!env.REST_PROXY_URL) ctx.addIssue({ code: 'custom', path: ['REST_PROXY_URL'], message: 'is required by a shard process: where the REST proxy (node dist/proxy.mjs) listens, e.g. http://127.0.0.1:8950' });
+}
+
+const startSchema = schema.superRefine(startRules);
+const shardSchema = schema.superRefine(shardRules);
+const { REST_PROXY_URL, DISCORD_API_BASE_URL, LOG_LEVEL, LOG_FORMAT } = schema.shape;
+const proxySchema = z
+  .object({ REST_PROXY_URL, DISCORD_API_BASE_URL, LOG_LEVEL, LOG_FORMAT })
+  .superRefine((env, ctx) => {
+    if (!env.REST_PROXY_URL) ctx.addIssue({ code: 'custom', path: ['REST_PROXY_URL'], message: 'is required by the REST proxy: where it listens, e.g. http://127.0.0.1:8950 (the shard processes read the same value)' });
+  });
+
+export type Loaded<T> = { ok: true; config: T } | { ok: false; message: string };
+export type ConfigResult = Loaded<Config>;
+
+/** Validates `env` against `schema`; every problem is named on one line, and a value is never echoed (it may be a secret). */
+function load<S extends z.ZodType, T>(schema: S, env: NodeJS.ProcessEnv, build: (e: z.output<S>) => { ok: true; config: T }): Loaded<T> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    // One line naming each wrong variable; a value is never echoed, since it may be a secret.
     const problems = parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'environment')} ${issue.message}`);
     return { ok: false, message: `Configuration error: ${[...new Set(problems)].join('; ')}` };
   }
-  const e = parsed.data;
+  return build(parsed.data);
+}
+
+/** `npm start`: one process, or with SHARD_COUNT the manager and its shard processes. */
+export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
+  return load(startSchema, env, configured);
+}
+
+/** A shard process run on its own (dist/shard.mjs): the whole bot, for one shard of SHARD_COUNT. */
+export interface ShardConfig extends Config {
+  shardId: number;
+  shardCount: number;
+  /** The REST proxy's origin (REST_PROXY_URL), e.g. http://127.0.0.1:8950 */
+  restProxyUrl: string;
+}
+
+export function loadShardConfig(env: NodeJS.ProcessEnv): Loaded<ShardConfig> {
+  return load(shardSchema, env, (e) => ({ ok: true, config: { ...configured(e).config, shardId: e.SHARD_ID!, shardCount: e.SHARD_COUNT as number, restProxyUrl: e.REST_PROXY_URL! } }));
+}
+
+/** The REST proxy run on its own (dist/proxy.mjs): it needs no secret, only where to listen and where Discord is. */
+export interface ProxyConfig {
+  restProxyUrl: string;
+  discordApiBaseUrl: string;
+  logLevel: Config['logLevel'];
+  logFormat?: Config['logFormat'];
+}
+
+export function loadProxyConfig(env: NodeJS.ProcessEnv): Loaded<ProxyConfig> {
+  return load(proxySchema, env, (e) => ({ ok: true, config: { restProxyUrl: e.REST_PROXY_URL!, discordApiBaseUrl: e.DISCORD_API_BASE_URL, logLevel: e.LOG_LEVEL, ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}) } }));
+}
+
+/** The configuration, from the validated environment. */
+function configured(e: Env): { ok: true; config: Config } {
   return {
     ok: true,
     config: {

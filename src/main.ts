@@ -2,13 +2,14 @@
 // above 1 (or auto) this process becomes the manager (src/manager.ts), which runs this same file
 // once per shard; discord.js's ShardingManager marks those processes with SHARDING_MANAGER and
 // tells each its shard (SHARDS) of how many (SHARD_COUNT), which its Client reads by itself.
+// A service manager (systemd) runs each shard and the REST proxy on its own instead: src/shard.ts, src/proxy.ts.
 
 import 'dotenv/config';
 import { fileURLToPath } from 'node:url';
-import { StartupError, startBot } from './bot';
 import { type Config, loadConfig, multiProcess } from './config';
+import { onSignals, runBot } from './lifecycle';
 import { createLogger, type Logger } from './log';
-import { EXIT_CONFIG, REST_PROXY_ENV, startManager } from './manager';
+import { REST_PROXY_ENV, startManager } from './manager';
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
@@ -25,27 +26,15 @@ if (shardProcess) {
   const shard = Number(JSON.parse(process.env.SHARDS ?? '0'));
   // Each shard process serves health, metrics and sign-in pages on HTTP_PORT plus its shard, so they do not collide.
   const httpPort = config.httpPort ? config.httpPort + shard : config.httpPort;
-  runBot({ ...config, httpPort }, rootLog.child({ shard, shardCount: Number(process.env.SHARD_COUNT) }), true);
+  // Under the manager, a configuration error (token, intents, shards) would only fail again if restarted.
+  const shutdown = runBot({ ...config, httpPort }, { log: rootLog.child({ shard, shardCount: Number(process.env.SHARD_COUNT) }), restProxyUrl: process.env[REST_PROXY_ENV] }, true);
+  // A shard process left behind by a manager that died would hold its shard and nobody would stop it.
+  process.on('disconnect', () => shutdown('manager gone'));
 } else if (multiProcess(config.shardCount)) runManager(config, rootLog.child({ process: 'manager' }));
 else {
   // discord.js's Client reads SHARD_COUNT from the environment too, and would take an empty one (.env's "SHARD_COUNT=") for 0 shards.
   delete process.env.SHARD_COUNT;
-  runBot(config, rootLog, false);
-}
-
-/** One bot: the whole of it, or one shard's process under the manager. */
-function runBot(config: Config, log: Logger, shard: boolean): void {
-  const starting = startBot(config, { log, restProxyUrl: shard ? process.env[REST_PROXY_ENV] : undefined });
-  const shutdown = onSignals(log, () => starting.then((bot) => bot.stop(), () => undefined));
-  // A shard process left behind by a manager that died would hold its shard and nobody would stop it.
-  if (shard) process.on('disconnect', () => shutdown('manager gone'));
-  starting.catch((error: unknown) => {
-    // Like a configuration error: one plain line saying what to fix.
-    if (error instanceof StartupError) console.error(error.message);
-    else log.fatal({ err: error }, 'could not start');
-    // Under the manager, a configuration error (token, intents, shards) would only fail again if restarted.
-    process.exit(shard && error instanceof StartupError && !error.transient ? EXIT_CONFIG : 1);
-  });
+  runBot(config, { log: rootLog }, false);
 }
 
 function runManager(config: Config, log: Logger): void {
@@ -58,20 +47,4 @@ function runManager(config: Config, log: Logger): void {
       process.exit(1);
     },
   );
-}
-
-/** Installed before start-up finishes: a signal while connecting is handled the same way. */
-function onSignals(log: Logger, stop: () => Promise<unknown>): (signal: string) => void {
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    // Never hang: a stuck request must not keep a service manager waiting.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  return shutdown;
 }

@@ -1,22 +1,17 @@
 // `npm start` with SHARD_COUNT above 1 (or auto): this process holds no gateway connection and does
 // no sync. It runs one bot process per shard (discord.js ShardingManager over the same bundle, each
-// restarted when it dies) and a REST proxy (@discordjs/proxy) on a local port that every shard
-// process sends its Discord requests through: one @discordjs/rest queue, so Discord's global 50
-// requests a second and its buckets are counted once for the bot, not once per process.
+// restarted when it dies) and the REST proxy (src/restproxy.ts) on a free loopback port that every
+// shard process sends its Discord requests through.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { proxyRequests } from '@discordjs/proxy';
-import { REST } from '@discordjs/rest';
+import type { REST } from '@discordjs/rest';
 import { type RESTGetAPIGatewayBotResult, Routes, ShardingManager } from 'discord.js';
 import type { Config } from './config';
+import { EXIT_CONFIG } from './lifecycle';
 import type { Logger } from './log';
+import { startRestProxy } from './restproxy';
 
 /** The environment variable through which a shard process learns the proxy's address. */
 export const REST_PROXY_ENV = 'GATEPASS_REST_PROXY';
-
-/** A shard process exits with this when its configuration is wrong: restarting it would only fail again. */
-export const EXIT_CONFIG = 78;
 
 /** Discord lets a bot identify once per 5 seconds (max_concurrency 1): shards are started that far apart. */
 const SPAWN_DELAY_MS = 5_500;
@@ -35,17 +30,15 @@ export interface Manager {
 /** Starts the proxy and the shard processes, each running `file` (this bundle). */
 export async function startManager(config: Config, options: { log: Logger; file: string }): Promise<Manager> {
   const { log } = options;
-  // The proxy forwards each shard's own Authorization header; the token set here is only for /gateway/bot.
-  const rest = new REST({ api: config.discordApiBaseUrl }).setToken(config.discordToken);
-  rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope, global: info.global }, 'discord rate limit (all shards)'));
-  const proxy = await listenLocally(rest, log);
-  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api`;
+  const proxy = await startRestProxy({ discordApiBaseUrl: config.discordApiBaseUrl, host: '127.0.0.1', port: 0, log });
+  const proxyUrl = proxy.apiUrl;
 
   let shardCount: number;
   try {
-    shardCount = config.shardCount === 'auto' ? await recommendedShards(rest) : (config.shardCount ?? 1);
+    // The proxy forwards each shard's own Authorization header; the token set here is only for /gateway/bot.
+    shardCount = config.shardCount === 'auto' ? await recommendedShards(proxy.rest.setToken(config.discordToken)) : (config.shardCount ?? 1);
   } catch (error) {
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
     throw error;
   }
   log.info({ shardCount, auto: config.shardCount === 'auto', proxy: proxyUrl }, 'starting shard processes');
@@ -90,7 +83,7 @@ export async function startManager(config: Config, options: { log: Logger; file:
         return exited;
       }),
     );
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
   };
 
   // Not waited for: a shard that fails to connect is restarted, and the others still start.
@@ -106,23 +99,4 @@ async function recommendedShards(rest: REST): Promise<number> {
   const answer = (await rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult;
   if (!Number.isInteger(answer.shards) || answer.shards < 1) throw new Error(`Discord recommended ${String(answer.shards)} shards, which is not a shard count`);
   return answer.shards;
-}
-
-/** The proxy, on the loopback interface only: it is for this machine's shard processes. */
-async function listenLocally(rest: REST, log: Logger): Promise<Server> {
-  const handle = proxyRequests(rest);
-  const server = createServer((req, res) => {
-    // The proxy sets the status of every answer it understands; anything else (Discord unreachable)
-    // ends as this 502, which the shard's own REST client retries, rather than an empty 200.
-    res.statusCode = 502;
-    Promise.resolve(handle(req, res)).catch((error: unknown) => {
-      log.warn({ err: error, method: req.method }, 'REST proxy: request to Discord failed');
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return server;
 }

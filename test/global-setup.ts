@@ -1,6 +1,6 @@
 // The bot's processes in the tests run what `npm start` runs: the bundle, rebuilt from the source.
-import { bundle } from '../build.mjs';
+import { bundle, ENTRIES } from '../build.mjs';
 
 export default async function setup() {
-  await bundle({ main: 'src/main.ts', 'deploy-commands': 'src/deploy-commands.ts' });
+  await bundle(ENTRIES);
 }

@@ -72,8 +72,11 @@ export async function destroyWorld(world: World): Promise<void> {
   rmSync(world.dir, { recursive: true, force: true });
 }
 
-/** `npm start`'s process, configured through its environment only, against the world's fakes. */
-export function startProcess(w: World, overrides: Record<string, string> = {}) {
+/**
+ * `npm start`'s process (or another entry of the bundle: dist/shard.mjs, dist/proxy.mjs), configured
+ * through its environment only, against the world's fakes.
+ */
+export function startProcess(w: World, overrides: Record<string, string> = {}, entry = 'dist/main.mjs') {
   const env = {
     PATH: process.env.PATH,
     DOTENV_CONFIG_PATH: '/nonexistent',
@@ -90,7 +93,7 @@ export function startProcess(w: World, overrides: Record<string, string> = {}) {
   };
   // What `npm start` runs after building, without npm between: npm turns a clean exit on SIGTERM
   // into death by that signal, which is npm's behaviour, not the bot's.
-  const child = spawn(process.execPath, ['dist/main.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.on('data', (chunk) => (text += chunk));
   child.stderr.on('data', (chunk) => (text += chunk));

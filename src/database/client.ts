@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client';
-import { postgresAdapter } from './postgres';
+import { migratingAlone, postgresAdapter } from './postgres';
 import { engineOf, redacted, sqliteFileUrl } from './url';
 
 /**
@@ -74,14 +74,17 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   // The project root, found from the CLI's place in node_modules: right from src/ and from dist/.
   const root = resolve(dirname(cli), '../../..');
   const postgres = engineOf(databaseUrl) === 'postgres';
-  try {
-    await promisify(execFile)(process.execPath, [cli, 'migrate', 'deploy'], {
+  const deploy = () =>
+    promisify(execFile)(process.execPath, [cli, 'migrate', 'deploy'], {
       // The CLI reads prisma.config.ts from the project root; a SQLite URL is made absolute first so
       // a relative path still means "relative to where the bot was started".
       cwd: root,
       env: { ...process.env, DATABASE_URL: postgres ? databaseUrl : sqliteFileUrl(databaseUrl) },
       timeout: 120_000,
     });
+  try {
+    // Several processes may start at once on one PostgreSQL database; SQLite has one process.
+    await (postgres ? migratingAlone(databaseUrl, deploy) : deploy());
   } catch (error) {
     const output = (error as { stderr?: string; stdout?: string }).stderr || (error as { stdout?: string }).stdout || String(error);
     const missing = postgres && /Database `[^`]*` does not exist/.test(output);

@@ -44,3 +44,31 @@ export function postgresAdapter(connectionString: string): PrismaPg {
 export function migrationAdapter(connectionString: string): PrismaPg {
   return new PrismaPg(catalogReadyPool(connectionString), { disposeExternalPool: true });
 }
+
+/** Our own advisory lock's key (Prisma's migrate takes 72707369). */
+export const MIGRATION_LOCK = 4_720_151_616;
+
+/**
+ * Runs `work` (the migration) holding an advisory lock of our own, waited for as long as it takes.
+ * Prisma's `migrate deploy` takes its own lock but gives up after 10 s, and shard processes started
+ * together (systemd starts them all at once) would all migrate a new database at the same moment:
+ * with this they take turns, and the later ones find nothing left to apply. The lock is the
+ * session's: a process that dies holding it drops its connection, and PostgreSQL releases it. When
+ * no connection can be had, `work` runs anyway and Prisma's CLI says what is wrong.
+ */
+export async function migratingAlone<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
+  // A connection lost while waiting fails the query below; without a listener it would crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch {
+    return work();
+  }
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await work();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

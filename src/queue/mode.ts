@@ -14,6 +14,7 @@ import type { SyncRuns } from '../sync/runs';
 import { createServerSyncs } from '../sync/serversync';
 import { SharedRateBudget } from './budget';
 import { addTick, type QueueCycleDeps } from './cycle';
+import { identifyThrottler } from './identify';
 import { CYCLE_SCHEDULER, type JobData, type JobResult, MEMBER_QUEUE_NAME, PRIORITY, QUEUE_NAME, QUEUE_PREFIX } from './jobs';
 import { redisMemberLock } from './lock';
 import { queuedMemberSync } from './membersync';
@@ -26,6 +27,8 @@ export interface QueueMode {
   makeBudget(kind: string, limit: number, windowMs: number): Budget;
   /** The member lock across processes (pass to createMemberSync, and to link changes). */
   memberLock: MemberLock;
+  /** The Discord client's ws.buildIdentifyThrottler: shard processes of the bot `botId` identify in turns. */
+  identifyThrottler(botId: string): ReturnType<typeof identifyThrottler>;
   /**
    * The SyncRuns and MemberSync commands use; `work()` starts this process's workers and upserts the
    * cycle's schedule (once the Discord client is ready: jobs read and write roles).
@@ -65,6 +68,7 @@ export async function connectQueueMode(url: string, apiKey: string, clock: Clock
     makeBudget: (kind, limit, windowMs) =>
       new SharedRateBudget({ redis, key: `gatepass:budget:${owner}:${kind}`, limit, windowMs, clock, onError: (error) => log.warn({ err: (error as Error).message, kind }, 'shared Roblox budget: Redis error') }),
     memberLock,
+    identifyThrottler: (botId) => identifyThrottler(redis, botId, log),
     worker: () => workers?.sync,
     open(base, syncCron) {
       const deps: QueueCycleDeps = { ...base, redis, queue, flows, lock: redisMemberLock({ redis, clock, prefix: 'gatepass:lock:' }), stopping: () => stopping };

@@ -54,6 +54,8 @@ export function startWorkers(deps: QueueCycleDeps, connection: Redis): Workers {
       removeOnComplete: { age: 3_600, count: 10_000 },
       removeOnFail: { age: 24 * 3_600 },
     });
+    // Which process took which job: with several processes, where a batch or a member's check ran.
+    worker.on('active', (job) => deps.log.debug({ job: job.id, kind: job.data.kind }, 'sync job taken'));
     worker.on('failed', (job, error) => deps.log.warn({ err: error, job: job?.id, kind: job?.data.kind, attempts: job?.attemptsMade }, 'queued sync job failed'));
     worker.on('error', (error) => deps.log.error({ err: error, queue: name }, 'sync queue worker: Redis error; retrying'));
     return worker;

@@ -2,15 +2,19 @@
 // Discord for the shard count, starts one shard process per shard, restarts one killed with SIGKILL,
 // sends every shard's Discord requests through its REST proxy, and stops them all on SIGTERM.
 //
-// Shard processes share the work through Redis (a throwaway redis-server here) and need a database
-// several processes can share; this runs them on one SQLite file through the test-only
-// GATEPASS_ALLOW_SQLITE_SHARDS=1 (see README).
+// Shard processes share the work through Redis (a throwaway redis-server here) and a PostgreSQL
+// database: skipped, with a line saying why, without TEST_POSTGRES_URL (CI's PostgreSQL run sets it).
+// That without SHARD_COUNT npm start stays one process is checked in the SQLite run.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeGuild } from '../fakes/discord';
 import { freePort } from '../browser';
+import { createPostgresDatabase, dropPostgresDatabase, TEST_POSTGRES_URL, testingPostgres } from '../database';
 import { createWorld, destroyWorld, opt, startProcess, until, type World } from '../harness';
 import { redisAvailable, startRedis, type TestRedis } from '../redis';
+
+if (!TEST_POSTGRES_URL) console.warn('[gatepass tests] TEST_POSTGRES_URL is unset: the shard manager test (test/e2e/manager.test.ts) needs PostgreSQL and is skipped');
+const runs = redisAvailable && TEST_POSTGRES_URL !== undefined;
 
 let world: World;
 let zero: FakeGuild;
@@ -18,10 +22,12 @@ let one: FakeGuild;
 let manager: ReturnType<typeof startManager>;
 let httpPort: number;
 let redis: TestRedis;
+/** One database for the manager's shard processes; the migrations are applied once, by the first. */
+let databaseUrl: string;
 
 /** `npm start` with shards: the manager process, configured through its environment only. */
 const startManager = (w: World, httpPort: number, overrides: Record<string, string> = {}) =>
-  startProcess(w, { GATEPASS_ALLOW_SQLITE_SHARDS: '1', REDIS_URL: redis.url, SHARD_COUNT: 'auto', SYNC_CRON: '0 0 1 1 *', LOG_FORMAT: 'json', HTTP_PORT: String(httpPort), ...overrides });
+  startProcess(w, { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, SHARD_COUNT: 'auto', SYNC_CRON: '0 0 1 1 *', LOG_FORMAT: 'json', HTTP_PORT: String(httpPort), ...overrides });
 
 const started = (shard: number) => manager.lines().filter((l) => l.msg === 'shard process started' && l.shard === shard).map((l) => Number(l.pid));
 const identified = (shard: [number, number]) => world.discord.identifies.filter((s) => s[0] === shard[0] && s[1] === shard[1]).length;
@@ -37,8 +43,9 @@ const alive = (pid: number) => {
 const answered = (guild: FakeGuild) => world.discord.answer(world.discord.sendCommand(guild.id, guild.ownerId, 'bind', [opt.sub('list')]), 20_000);
 
 beforeAll(async () => {
-  if (!redisAvailable) return;
+  if (!runs) return;
   redis = await startRedis();
+  databaseUrl = await createPostgresDatabase(TEST_POSTGRES_URL!);
   world = await createWorld();
   zero = world.discord.addGuild('Shard Zero', { onShard: [0, 2] });
   one = world.discord.addGuild('Shard One', { onShard: [1, 2] });
@@ -48,13 +55,14 @@ beforeAll(async () => {
   await until(() => manager.lines().filter((l) => l.msg === 'connected to Discord').length === 2, 'both shard processes to connect', 50_000);
 }, 60_000);
 afterAll(async () => {
-  if (!redisAvailable) return;
+  if (!runs) return;
   if (manager.child.exitCode === null) manager.child.kill('SIGKILL');
   await destroyWorld(world);
+  await dropPostgresDatabase(databaseUrl);
   await redis.stop();
 });
 
-describe.skipIf(!redisAvailable)('npm start with SHARD_COUNT=auto', () => {
+describe.skipIf(!runs)('npm start with SHARD_COUNT=auto', () => {
   test("Discord's recommendation gives two shard processes, each identifying as its shard and holding its servers", async () => {
     expect(world.discord.identifies).toEqual([[0, 2], [1, 2]]);
     expect(manager.lines().find((l) => l.msg === 'starting shard processes')).toMatchObject({ shardCount: 2, auto: true, process: 'manager' });
@@ -104,7 +112,7 @@ describe.skipIf(!redisAvailable)('npm start with SHARD_COUNT=auto', () => {
   }, 30_000);
 });
 
-describe.skipIf(!redisAvailable)('npm start, other cases', () => {
+describe.skipIf(!runs)('npm start, other cases', () => {
   test('a shard that cannot start with this configuration stops the manager instead of being restarted forever', async () => {
     const broken = await createWorld();
     try {
@@ -122,12 +130,15 @@ describe.skipIf(!redisAvailable)('npm start, other cases', () => {
       await destroyWorld(broken);
     }
   }, 60_000);
+});
 
+// Nothing of several processes here: the SQLite run covers it, and CI's PostgreSQL run has no time to spare.
+describe.skipIf(testingPostgres())('npm start without shards', () => {
   test('SHARD_COUNT empty (as .env leaves it) or 1: one process as before, no manager', async () => {
     for (const value of ['', '1']) {
       const single = await createWorld();
       try {
-        const bot = startManager(single, 0, { SHARD_COUNT: value, GATEPASS_ALLOW_SQLITE_SHARDS: '' });
+        const bot = startProcess(single, { SHARD_COUNT: value, SYNC_CRON: '0 0 1 1 *', LOG_FORMAT: 'json' });
         await until(() => bot.lines().some((l) => l.msg === 'connected to Discord'), 'the bot to connect', 30_000);
         expect(single.discord.identifies).toEqual([[0, 1]]);
         expect(bot.lines().some((l) => l.process === 'manager' || l.shard !== undefined)).toBe(false);

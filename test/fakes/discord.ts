@@ -188,8 +188,19 @@ export class FakeDiscord {
   recommendedShards = 1;
   /** Fewer shards than this closes the session with 4011 (Sharding required), as Discord does for a bot too big for its shards. */
   requiredShards = 1;
-  /** Every IDENTIFY's shard, in order, and every close the gateway sent with its code. */
+  /** Every IDENTIFY's shard, in order (but one refused by `identifySpacingMs`), and every close the gateway sent with its code. */
   readonly identifies: [number, number][] = [];
+  /**
+   * Discord's session start limit: one IDENTIFY per 5 s for the bot (max_concurrency 1, as /gateway/bot
+   * says), wherever it comes from; one sooner is answered with op 9 Invalid Session (not resumable).
+   * Off unless a test sets it: most tests start and stop bots in one world faster than that.
+   */
+  identifySpacingMs: number | undefined;
+  /** When each IDENTIFY arrived, as which shard, and whether the limit refused it. */
+  readonly identifyTimes: { shard: [number, number]; at: number; refused: boolean }[] = [];
+  /** Gateway connections opened; while `helloHold` is set, each waits for it before HELLO, so shards can be made to identify at the same moment (race tests). */
+  gatewayConnections = 0;
+  helloHold: Promise<void> | undefined;
   readonly gatewayCloses: { code: number; shard: unknown }[] = [];
   url = '';
   private readonly sockets = new Set<Session>();
@@ -812,7 +823,10 @@ export class FakeDiscord {
   private gateway(ws: WebSocket): void {
     const session: Session = { ws, intents: -1, seq: 0, shard: [0, 1] };
     const send = (payload: unknown) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(payload));
-    send({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null });
+    this.gatewayConnections++;
+    const hello = () => send({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null });
+    if (this.helloHold) void this.helloHold.then(hello);
+    else hello();
     ws.on('message', (raw) => {
       let message: { op: number; d: Record<string, unknown> };
       try {
@@ -830,6 +844,11 @@ export class FakeDiscord {
         const valid = Array.isArray(shard) && shard.length === 2 && shard.every((n) => Number.isInteger(n)) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1];
         if (!valid) return this.closeGateway(ws, 4010, 'Invalid shard.', shard);
         if (shard[1] < this.requiredShards) return this.closeGateway(ws, 4011, 'Sharding required.', shard);
+        const at = Date.now();
+        const last = this.identifyTimes.findLast((i) => !i.refused);
+        const refused = this.identifySpacingMs !== undefined && last !== undefined && at - last.at < this.identifySpacingMs;
+        this.identifyTimes.push({ shard: [shard[0], shard[1]], at, refused });
+        if (refused) return send({ op: 9, d: false, s: null, t: null });
         session.shard = [shard[0], shard[1]];
         this.identifies.push(session.shard);
         session.intents = intents;

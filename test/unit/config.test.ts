@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { applicationIdFromToken, loadConfig } from '../../src/config';
+import { applicationIdFromToken, loadConfig, loadProxyConfig, loadShardConfig } from '../../src/config';
 
 const APP_ID = '1234567890123456789';
 const TOKEN = `${Buffer.from(APP_ID).toString('base64')}.GhIjKl.s3cr3t-token-part_abcdefghijklmnopqrstu`;
 const valid = { DISCORD_TOKEN: TOKEN, ROBLOX_API_KEY: 'roblox-secret-key' };
+/** What several processes need besides: a database and a queue they can share. */
+const shared = { ...valid, DATABASE_URL: 'postgresql://gatepass:pw@127.0.0.1:5432/gatepass', REDIS_URL: 'redis://localhost:6379' };
 
 describe('loadConfig', () => {
   test('fills every default', () => {
@@ -87,9 +89,8 @@ describe('loadConfig', () => {
     expect(one.ok && one.config.shardCount).toBe(1);
     const unset = loadConfig(valid);
     expect(unset.ok && unset.config.shardCount).toBeUndefined();
-    // Several processes cannot share the SQLite file; the test-only override lets the manager's test run on it.
     for (const [value, expected] of [['3', 3], [' auto ', 'auto']] as const) {
-      const result = loadConfig({ ...valid, SHARD_COUNT: value, GATEPASS_ALLOW_SQLITE_SHARDS: '1', REDIS_URL: 'redis://localhost:6379' });
+      const result = loadConfig({ ...shared, SHARD_COUNT: value });
       expect(result.ok && result.config.shardCount).toBe(expected);
     }
   });
@@ -109,13 +110,13 @@ describe('loadConfig', () => {
   });
 
   test('several processes without REDIS_URL are refused: each would run the whole cycle', () => {
-    const result = loadConfig({ ...valid, SHARD_COUNT: '2', GATEPASS_ALLOW_SQLITE_SHARDS: '1' });
+    const result = loadConfig({ ...shared, SHARD_COUNT: '2', REDIS_URL: '' });
     expect(!result.ok && result.message).toBe('Configuration error: SHARD_COUNT above 1 runs a process per shard, and they share the work through a queue: set REDIS_URL (see README, Many processes)');
   });
 
-  test('GATEPASS_ALLOW_SQLITE_SHARDS only takes 1', () => {
-    const result = loadConfig({ ...valid, GATEPASS_ALLOW_SQLITE_SHARDS: 'yes' });
-    expect(!result.ok && result.message).toBe('Configuration error: GATEPASS_ALLOW_SQLITE_SHARDS must be 1 or unset (tests only)');
+  test('npm start refuses a SHARD_ID: it runs every shard itself', () => {
+    const result = loadConfig({ ...shared, SHARD_COUNT: '3', SHARD_ID: '1' });
+    expect(!result.ok && result.message).toBe('Configuration error: SHARD_ID is only for a shard process run on its own (node dist/shard.mjs, as gatepass@.service runs it); npm start runs every shard itself: unset SHARD_ID');
   });
 
   test('REDIS_URL turns on queue mode; unset, it stays off', () => {
@@ -196,5 +197,57 @@ describe('Sign in with Roblox settings', () => {
       expect(result.message).not.toContain('discord-secret-value');
       expect(result.message).not.toContain(KEY);
     }
+  });
+});
+
+describe('loadShardConfig: a shard process run on its own (dist/shard.mjs)', () => {
+  const shard = { ...shared, SHARD_COUNT: '3', SHARD_ID: '2', REST_PROXY_URL: 'http://127.0.0.1:8950' };
+
+  test('takes its shard, the count and the proxy, besides the whole configuration', () => {
+    const result = loadShardConfig(shard);
+    expect(result.ok && result.config).toMatchObject({ shardId: 2, shardCount: 3, restProxyUrl: 'http://127.0.0.1:8950', redisUrl: 'redis://localhost:6379', discordToken: TOKEN });
+    // One shard of one needs neither PostgreSQL nor Redis, as npm start does not.
+    const alone = loadShardConfig({ ...valid, SHARD_COUNT: '1', SHARD_ID: '0', REST_PROXY_URL: 'http://[::1]:8950' });
+    expect(alone.ok && [alone.config.shardId, alone.config.shardCount]).toEqual([0, 1]);
+  });
+
+  test.each([
+    [{ SHARD_ID: '' }, 'SHARD_ID is required by a shard process: the shard it holds, from 0 to SHARD_COUNT − 1 (gatepass@N.service sets it to N)'],
+    [{ SHARD_ID: '3' }, 'SHARD_ID must be below SHARD_COUNT (3): shards are numbered from 0 to 2'],
+    [{ SHARD_ID: '-1' }, 'SHARD_ID must be a whole number: the shard this process holds, from 0 to SHARD_COUNT − 1'],
+    [{ SHARD_ID: '0x1' }, 'SHARD_ID must be a whole number: the shard this process holds, from 0 to SHARD_COUNT − 1'],
+    [{ SHARD_COUNT: '' }, 'SHARD_COUNT is required by a shard process: the number of shards, the same for every shard process'],
+    [{ SHARD_COUNT: 'auto' }, "SHARD_COUNT cannot be auto for a shard process run on its own: each would ask Discord separately and they could disagree. Set the number (Discord's recommendation: see README, Run it under systemd)"],
+    [{ REST_PROXY_URL: '' }, 'REST_PROXY_URL is required by a shard process: where the REST proxy (node dist/proxy.mjs) listens, e.g. http://127.0.0.1:8950'],
+    [{ REST_PROXY_URL: '127.0.0.1:8950' }, 'REST_PROXY_URL must be a URL such as http://127.0.0.1:8950'],
+    [{ REST_PROXY_URL: 'http://10.1.2.3:8950' }, 'REST_PROXY_URL must be on the loopback interface (127.0.0.1 or [::1]): the proxy has no authentication of its own'],
+    [{ REST_PROXY_URL: 'http://localhost:8950' }, 'REST_PROXY_URL must be on the loopback interface (127.0.0.1 or [::1]): the proxy has no authentication of its own'],
+    [{ REST_PROXY_URL: 'http://127.0.0.1' }, 'REST_PROXY_URL must name a port (http://127.0.0.1:8950)'],
+    [{ REST_PROXY_URL: 'http://127.0.0.1:8950/api' }, 'REST_PROXY_URL must be only a host and a port (http://127.0.0.1:8950)'],
+    [{ REST_PROXY_URL: 'https://127.0.0.1:8950' }, 'REST_PROXY_URL must start with http:// (it never leaves this machine), not https://'],
+  ])('%j is refused with one precise line', (change, problem) => {
+    const result = loadShardConfig({ ...shard, ...change });
+    expect(!result.ok && result.message).toBe(`Configuration error: ${problem}`);
+  });
+
+  test('the rules of several processes hold for it too', () => {
+    const result = loadShardConfig({ ...shard, DATABASE_URL: 'file:./data/gatepass.db' });
+    expect(!result.ok && result.message).toMatch(/^Configuration error: SHARD_COUNT above 1 runs a process per shard, and processes cannot share a SQLite database/);
+  });
+});
+
+describe('loadProxyConfig: the REST proxy run on its own (dist/proxy.mjs)', () => {
+  test('needs only where to listen: no token, no key', () => {
+    const result = loadProxyConfig({ REST_PROXY_URL: 'http://127.0.0.1:8950', LOG_FORMAT: 'json' });
+    expect(result).toEqual({ ok: true, config: { restProxyUrl: 'http://127.0.0.1:8950', discordApiBaseUrl: 'https://discord.com/api', logLevel: 'info', logFormat: 'json' } });
+  });
+
+  test.each([
+    [{}, 'REST_PROXY_URL is required by the REST proxy: where it listens, e.g. http://127.0.0.1:8950 (the shard processes read the same value)'],
+    [{ REST_PROXY_URL: 'http://0.0.0.0:8950' }, 'REST_PROXY_URL must be on the loopback interface (127.0.0.1 or [::1]): the proxy has no authentication of its own'],
+    [{ REST_PROXY_URL: 'http://127.0.0.1:8950', DISCORD_API_BASE_URL: 'discord.com' }, 'DISCORD_API_BASE_URL must be an http(s) URL'],
+  ])('%j is refused with one precise line', (env, problem) => {
+    const result = loadProxyConfig(env);
+    expect(!result.ok && result.message).toBe(`Configuration error: ${problem}`);
   });
 });

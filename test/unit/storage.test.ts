@@ -4,13 +4,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Database, migrateDatabase, openDatabase } from '../../src/database/client';
 import { currentLink, linksAmong, markChecked, stalestUnchecked } from '../../src/database/links';
 import { loadFollowed, saveFollowChanges } from '../../src/database/membersync';
 import { countLinkedMembersOf, dropUnseen, forgetServers, linkedMembersOf, markAbsent, markPresent, membersOf, serversNotAmong, serversOf } from '../../src/database/memberships';
 import { saveSettings, syncSettings } from '../../src/database/settings';
+import { MIGRATION_LOCK } from '../../src/database/postgres';
 import { createPostgresDatabase, dropTestDatabase, TEST_POSTGRES_URL } from '../database';
+import { until } from '../harness';
 
 const engines = TEST_POSTGRES_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 if (!TEST_POSTGRES_URL) console.log('storage.test.ts: PostgreSQL skipped (set TEST_POSTGRES_URL to a server, e.g. postgresql://postgres@127.0.0.1:5432/postgres)');
@@ -95,6 +98,29 @@ describe.skipIf(!TEST_POSTGRES_URL)('PostgreSQL start-up', () => {
     expect(failure).toMatch(/^the PostgreSQL database in DATABASE_URL does not exist: create it first/);
     expect(failure).not.toContain('\n');
     expect(failure).not.toContain('hunter2');
+  });
+
+  test('processes starting together migrate in turns: a migration waits as long as another holds the turn, and runs once it is released', async () => {
+    const url = await createPostgresDatabase(TEST_POSTGRES_URL as string);
+    // This test plays the process whose migration is under way.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      let done = false;
+      const migrating = migrateDatabase(url).then(() => (done = true));
+      // pg_locks is the whole server's: only this test's database counts.
+      const waiting = async () => (await other.query("SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted")).rowCount === 1;
+      await until(waiting, 'the migration to wait for its turn', 20_000);
+      expect(done).toBe(false);
+      expect((await other.query("SELECT to_regclass('_prisma_migrations') AS t")).rows[0].t).toBeNull();
+      await other.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      await migrating;
+      expect((await other.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL')).rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await other.end();
+      await dropTestDatabase(url);
+    }
   });
 
   test('both migration histories build the same tables and columns', async () => {
