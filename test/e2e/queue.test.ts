@@ -5,6 +5,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startBot, StartupError, type Bot } from '../../src/bot';
+import { migrateDatabase, openDatabase } from '../../src/database/client';
 import { createLogger } from '../../src/log';
 import { Queue } from 'bullmq';
 import { groupBind } from '../../src/bindings';
@@ -17,9 +18,10 @@ import { testingPostgres } from '../database';
 
 /**
  * A cron pattern (with seconds) that fires once a minute, a few seconds from now: one scheduled tick
- * per test, after the bot has started and the members are linked. Starting on PostgreSQL (a database
- * created and migrated per test) takes longer, so the tick is set further off there; the waits allow
- * for a tick missed all the same, as the next one comes a minute later.
+ * per test. The members are linked before any bot starts (`linkAll`), so the tick cannot come before
+ * them however long start-up takes; starting on PostgreSQL (a database created per test) takes longer,
+ * so the tick is set further off there, and the waits allow for a tick missed all the same, as the
+ * next one comes a minute later.
  */
 function onceSoon(inSeconds: number): string {
   const lead = testingPostgres() ? inSeconds + 15 : inSeconds;
@@ -51,9 +53,16 @@ async function populate(world: World, count: number, firstId: number): Promise<{
 
 const FAST_WINDOW = { robloxWindowMs: 1_000 };
 
-async function linkAll(bot: Bot, world: World, vip: string, members: string[], firstId: number): Promise<void> {
-  await bot.db.bind.create({ data: { guildId: world.guild.id, roleId: vip, kind: 'gamepass', itemId: '1001', createdBy: world.guild.ownerId } });
-  for (const [i, member] of members.entries()) await bot.db.link.create({ data: { discordUserId: member, robloxUserId: String(firstId + i), robloxUsername: `Queued${firstId + i}` } });
+/** The bind and the members' links, stored before any bot starts (the database migrated first, as a start would). */
+async function linkAll(world: World, vip: string, members: string[], firstId: number): Promise<void> {
+  await migrateDatabase(world.config.databaseUrl);
+  const db = openDatabase(world.config.databaseUrl);
+  try {
+    await db.bind.create({ data: { guildId: world.guild.id, roleId: vip, kind: 'gamepass', itemId: '1001', createdBy: world.guild.ownerId } });
+    for (const [i, member] of members.entries()) await db.link.create({ data: { discordUserId: member, robloxUserId: String(firstId + i), robloxUsername: `Queued${firstId + i}` } });
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 const finishedRuns = (bot: Bot, trigger?: string) => bot.db.syncRun.count({ where: { NOT: { finishedAt: null }, ...(trigger ? { trigger } : {}) } });
@@ -78,8 +87,8 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
   test('a scheduled cycle checks every linked member exactly once, spread over batch jobs', async () => {
     world = await createWorld();
     const { vip, members } = await populate(world, 150, 5000);
+    await linkAll(world, vip, members, 5000);
     await startTestBot(world, { redisUrl: redis.url, syncCron: onceSoon(10) }, FAST_WINDOW);
-    await linkAll(world.bot!, world, vip, members, 5000);
     await until(async () => (await finishedRuns(world.bot!, 'schedule')) === 1, 'the scheduled run to finish', 100_000);
     const reads = readsPerUser(world);
     expect(reads.size).toBe(150);
@@ -95,8 +104,8 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
     const { vip, members } = await populate(world, 150, 6000);
     // Ten reads a second: the cycle's 150 members are a fifteen-second backlog.
     world.roblox.rateLimit = { perWindow: 10, windowMs: 1_000, sendRetryAfter: true };
+    await linkAll(world, vip, members, 6000);
     await startTestBot(world, { redisUrl: redis.url, robloxInventoryRateLimit: 10 }, FAST_WINDOW);
-    await linkAll(world.bot!, world, vip, members, 6000);
     const joiner = world.discord.addUser('late-joiner');
     world.roblox.addUser({ id: '6999', name: 'LateJoiner', items: [{ kind: 'gamepass', id: '1001' }] });
     await world.bot!.db.link.create({ data: { discordUserId: joiner, robloxUserId: '6999', robloxUsername: 'LateJoiner' } });
@@ -166,8 +175,8 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
     const { vip, members } = await populate(world, 30, 7000);
     // They own the pass but lack its role: any check of them adds it.
     for (const member of members) world.discord.setMemberRoles(world.guild.id, member, []);
+    await linkAll(world, vip, members, 7000);
     await startTestBot(world, { redisUrl: redis.url }, FAST_WINDOW);
-    await linkAll(world.bot!, world, vip, members, 7000);
     const admin = await connectRedis(redis.url);
     const held = gate();
     let failures = 0;
@@ -217,12 +226,12 @@ describe.skipIf(!redisAvailable)('queue mode', () => {
   test('two bot instances on one Redis and one database: each member checked exactly once across both', async () => {
     world = await createWorld();
     const { vip, members } = await populate(world, 300, 8000);
+    await linkAll(world, vip, members, 8000);
     const cron = onceSoon(12);
     const first = await startTestBot(world, { redisUrl: redis.url, syncCron: cron }, FAST_WINDOW);
     const secondLogs: string[] = [];
     const second = await startBot({ ...world.config, redisUrl: redis.url, syncCron: cron }, { log: createLogger('debug', { write: (line: string) => void secondLogs.push(line) }), robloxWindowMs: 1_000, robloxHttp: { timeoutMs: 1_000, backoffBaseMs: 20, maxRetryWaitMs: 5_000 } });
     try {
-      await linkAll(first, world, vip, members, 8000);
       const took = new Map<Bot, number>([[first, 0], [second, 0]]);
       for (const bot of [first, second]) bot.queue!.worker()!.on('completed', (job) => job.name === 'batch' && took.set(bot, took.get(bot)! + 1));
       await until(async () => (await finishedRuns(first, 'schedule')) === 1, 'the scheduled run to finish', 100_000);
