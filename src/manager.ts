@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { proxyRequests } from '@discordjs/proxy';
-import { REST } from '@discordjs/rest';
+import { REST, type RESTOptions } from '@discordjs/rest';
 import { type RESTGetAPIGatewayBotResult, Routes, ShardingManager } from 'discord.js';
 import type { Config } from './config';
 import type { Logger } from './log';
@@ -33,10 +33,11 @@ export interface Manager {
 }
 
 /** Starts the proxy and the shard processes, each running `file` (this bundle). */
-export async function startManager(config: Config, options: { log: Logger; file: string }): Promise<Manager> {
+/** `rest`: benchmarks scale the proxy's global rate with time, as they do the bot's (BotOptions.discordRest). */
+export async function startManager(config: Config, options: { log: Logger; file: string; rest?: Partial<RESTOptions> }): Promise<Manager> {
   const { log } = options;
   // The proxy forwards each shard's own Authorization header; the token set here is only for /gateway/bot.
-  const rest = new REST({ api: config.discordApiBaseUrl }).setToken(config.discordToken);
+  const rest = new REST({ ...options.rest, api: config.discordApiBaseUrl }).setToken(config.discordToken);
   rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope, global: info.global }, 'discord rate limit (all shards)'));
   const proxy = await listenLocally(rest, log);
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api`;
