@@ -50,7 +50,10 @@ interface CycleFigures {
   /** CPU ms of this process (the fakes), redis-server and the database's server processes for this database. */
   fakesCpuMs: number;
   redisCpuMs: number;
+  /** Redis commands of the cycle, by command, most first. */
+  redisCommands: [string, number][];
   postgresCpuMs?: number;
+  postgresTransactions?: number;
   /** The whole machine's busy share of its cores over the cycle, everyone's work included. */
   machineBusy: number;
   /** This process's event-loop delay, p99, in ms: how late the fakes answered for being busy. */
@@ -86,16 +89,32 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-/** The CPU ms of the PostgreSQL backends serving `databaseUrl`, by pid. */
-async function postgresBackends(databaseUrl: string): Promise<Map<number, number>> {
+/**
+ * The PostgreSQL server's side of `databaseUrl`: the CPU ms of each backend serving it, by pid, and
+ * the transactions it committed or rolled back (each statement outside a transaction is one). The
+ * server publishes a backend's counts within a second or so, so a cycle's may be off by that much.
+ */
+async function postgresSide(databaseUrl: string): Promise<{ backends: Map<number, number>; transactions: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-    return new Map(rows.map(({ pid }) => [pid, cpuOf(pid)]));
+    const stats = await client.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+    return { backends: new Map(rows.map(({ pid }) => [pid, cpuOf(pid)])), transactions: Number(stats.rows[0]!.n) };
   } finally {
     await client.end();
   }
+}
+
+/** Commands Redis has run since it started, by command. */
+async function redisCommands(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  return new Map([...info.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** The commands of a cycle: each command's count since `from`, most first. */
+function commandsSince(from: Map<string, number>, to: Map<string, number>): [string, number][] {
+  return [...to].map(([name, calls]): [string, number] => [name, calls - (from.get(name) ?? 0)]).filter(([, calls]) => calls > 0).sort((a, b) => b[1] - a[1]);
 }
 
 /** N bot processes: one forked directly, or several under the shard manager. */
@@ -203,15 +222,15 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
   try {
     for (let c = 0; c < run.cycles; c++) {
       await fleet.ask({ mark: true });
-      const from = { requests: world.roblox.requests.length, rest: discordRest, gateway: world.discord.memberReads.gateway, cpu: process.cpuUsage(), redis: cpuOf(redis.pid), machine: machineCpu(), load: loadavg()[0]! };
-      const backends = run.databaseServer ? await postgresBackends(world.config.databaseUrl) : undefined;
+      const from = { requests: world.roblox.requests.length, rest: discordRest, gateway: world.discord.memberReads.gateway, cpu: process.cpuUsage(), redis: cpuOf(redis.pid), redisCommands: await redisCommands(connection), machine: machineCpu(), load: loadavg()[0]! };
+      const postgres = run.databaseServer ? await postgresSide(world.config.databaseUrl) : undefined;
       delay.reset();
       delay.enable();
       const { ms, checked } = setup.queue ? await queuedCycle(c) : await fleet.cycle();
       delay.disable();
       const machine = machineCpu();
       const cpu = process.cpuUsage(from.cpu);
-      const postgresCpuMs = backends ? [...(await postgresBackends(world.config.databaseUrl))].reduce((n, [pid, at]) => n + at - (backends.get(pid) ?? 0), 0) : undefined;
+      const postgresAfter = postgres ? await postgresSide(world.config.databaseUrl) : undefined;
       const figures = await fleet.ask({ report: true });
       const reads = world.roblox.requests.slice(from.requests).filter((r) => r.route === 'inventory');
       const answered = reads.filter((r) => r.status !== 429);
@@ -227,7 +246,9 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
         manager: figures.manager,
         fakesCpuMs: (cpu.user + cpu.system) / 1000,
         redisCpuMs: cpuOf(redis.pid) - from.redis,
-        postgresCpuMs,
+        redisCommands: commandsSince(from.redisCommands, await redisCommands(connection)),
+        postgresCpuMs: postgresAfter && [...postgresAfter.backends].reduce((n, [pid, at]) => n + at - (postgres!.backends.get(pid) ?? 0), 0),
+        postgresTransactions: postgresAfter && postgresAfter.transactions - postgres!.transactions,
         machineBusy: (machine.busy - from.machine.busy) / (machine.total - from.machine.total),
         fakesDelayP99Ms: delay.percentile(99) / 1e6,
         load: [from.load, loadavg()[0]!],
@@ -251,35 +272,49 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const sum = (figures: ProcessFigures[], key: keyof ProcessFigures) => figures.reduce((n, f) => n + f[key], 0);
 
-/** Runs each configuration in turn; the table rows, a first and then steady cycles for each. */
-export async function measureProcesses(setups: Setup[], run: ProcessesRun): Promise<string[]> {
+/** Runs each configuration in turn: two tables (what a cycle costs; where its time goes), a row per cycle. */
+export async function measureProcesses(setups: Setup[], run: ProcessesRun): Promise<{ cost: string[]; time: string[] }> {
   const scale = 60_000 / run.windowMs;
   const minutes = (ms: number) => `${((ms * scale) / 60_000).toFixed(0)} min`;
   // One inventory read per member at the key owner's rate, however many processes share it.
   const ideal = (run.members / run.perWindow) * run.windowMs;
-  const rows = [
-    `| processes | cycle | wall time (real-time equivalent): ideal ${seconds(ideal)} (${minutes(ideal)}) | members checked; inventory reads per member / members read twice / not read / 429s | Discord REST requests per member | database busy, all processes (each) | peak RSS per process, MB (manager) | CPU s: bots / manager / fakes / Redis / PostgreSQL; machine busy |`,
-    '|---|---|---|---|---|---|---|---|',
+  const perMember = (n: number) => (n / run.members).toFixed(2);
+  const cost = [
+    `| processes | cycle | wall time (real-time equivalent); ideal ${seconds(ideal)} (${minutes(ideal)}) | database busy, all processes (each) | PostgreSQL's CPU | peak RSS per process, MB (manager) | members checked; inventory reads per member / members read twice / not read / 429s |`,
+    '|---|---|---|---|---|---|---|',
+  ];
+  const time = [
+    '| processes | cycle | CPU s: bots / manager / fakes / Redis / PostgreSQL (total) | machine busy (load average before → after) | fakes\' event-loop delay, p99 | per member: Discord REST requests / Redis commands / PostgreSQL transactions |',
+    '|---|---|---|---|---|---|',
   ];
   for (const setup of setups) {
     console.error(`processes run: ${label(setup)}: ${run.members} members in ${run.servers} servers, ${run.perWindow} inventory requests per ${run.windowMs} ms (×${scale.toFixed(0)})`);
     const { cycles, idle } = await measureSetup(setup, run);
     console.error(`  idle RSS after start: ${idle.bots.map((mb) => mb.toFixed(0)).join(', ')} MB${idle.manager ? `; manager ${idle.manager.toFixed(0)} MB` : ''}`);
     cycles.forEach((c, i) => {
-      console.error(`  cycle ${i + 1}: database steps summed ${seconds(sum(c.bots, 'dbMs'))}, planner ${seconds(sum(c.bots, 'planMs'))}`);
-      rows.push(
-        [
-          label(setup),
-          i === 0 ? 'first' : 'steady',
+      console.error(`  cycle ${i + 1}: database steps summed ${seconds(sum(c.bots, 'dbMs'))}, planner ${seconds(sum(c.bots, 'planMs'))}; Redis commands per member: ${c.redisCommands.slice(0, 8).map(([name, calls]) => `${name} ${perMember(calls)}`).join(', ')}`);
+      const row = (cells: string[]) => `| ${[label(setup), i === 0 ? 'first' : 'steady', ...cells].join(' | ')} |`;
+      cost.push(
+        row([
           `${seconds(c.ms)} (${minutes(c.ms)}), ${((ideal / c.ms) * 100).toFixed(0)} % of ideal speed`,
-          `${c.checked}; ${(c.inventory / run.members).toFixed(3)} / ${c.inventory - c.membersRead} / ${run.members - c.membersRead} / ${c.own429}`,
-          `${(c.discordRest / run.members).toFixed(2)}${c.gateway > 0 ? ` (and ${c.gateway} gateway requests)` : ''}`,
           `${seconds(sum(c.bots, 'dbBusyMs'))}${c.bots.length > 1 ? ` (${c.bots.map((b) => seconds(b.dbBusyMs)).join(', ')})` : ''}`,
+          c.postgresCpuMs !== undefined ? seconds(c.postgresCpuMs) : '—',
           `${c.bots.map((b) => b.peakRssMb.toFixed(0)).join(', ')}${c.manager ? ` (${c.manager.peakRssMb.toFixed(0)})` : ''}`,
-          `${seconds(sum(c.bots, 'cpuMs'))} / ${c.manager ? seconds(c.manager.cpuMs) : '—'} / ${seconds(c.fakesCpuMs)} / ${seconds(c.redisCpuMs)} / ${c.postgresCpuMs !== undefined ? seconds(c.postgresCpuMs) : '—'}; ${(c.machineBusy * 100).toFixed(0)} % (load ${c.load[0].toFixed(1)} → ${c.load[1].toFixed(1)}; fakes' event-loop delay p99 ${c.fakesDelayP99Ms.toFixed(0)} ms)`,
-        ].join(' | ').replace(/^/, '| ').replace(/$/, ' |'),
+          `${c.checked}; ${(c.inventory / run.members).toFixed(3)} / ${c.inventory - c.membersRead} / ${run.members - c.membersRead} / ${c.own429}`,
+        ]),
+      );
+      const total = sum(c.bots, 'cpuMs') + (c.manager?.cpuMs ?? 0) + c.fakesCpuMs + c.redisCpuMs + (c.postgresCpuMs ?? 0);
+      time.push(
+        row([
+          `${seconds(sum(c.bots, 'cpuMs'))} / ${c.manager ? seconds(c.manager.cpuMs) : '—'} / ${seconds(c.fakesCpuMs)} / ${seconds(c.redisCpuMs)} / ${c.postgresCpuMs !== undefined ? seconds(c.postgresCpuMs) : '—'} (${seconds(total)}, ${((total / c.ms) * 100).toFixed(0)} % of a core)`,
+          `${(c.machineBusy * 100).toFixed(0)} % (${c.load[0].toFixed(1)} → ${c.load[1].toFixed(1)})`,
+          `${c.fakesDelayP99Ms.toFixed(0)} ms`,
+          `${perMember(c.discordRest)}${c.gateway > 0 ? ` (and ${c.gateway} gateway requests)` : ''} / ${perMember(c.redisCommands.reduce((n, [, calls]) => n + calls, 0))} / ${c.postgresTransactions !== undefined ? perMember(c.postgresTransactions) : '—'}`,
+        ]),
       );
     });
+    // A long run's rows so far, in case a later configuration fails.
+    console.error([...cost.slice(-cycles.length), ...time.slice(-cycles.length)].join('\n'));
   }
-  return rows;
+  return { cost, time };
 }

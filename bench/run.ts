@@ -204,9 +204,11 @@ if (args.processes) {
   const servers = Number(args.servers || '1000');
   if (!Number.isInteger(servers) || servers < 1) throw new Error(`--servers with --processes is one count of servers, not "${args.servers}"`);
   const setups = [...(args.baseline ? [{ processes: 1, queue: false }] : []), ...counts.map((processes) => ({ processes, queue: true }))];
-  const rows = await measureProcesses(setups, { members: base.members, servers, latencyMs: base.latencyMs, perWindow: base.perWindow, windowMs: base.windowMs, cycles: num('cycles'), databaseServer: base.databaseServer, nodeFlags });
+  const { cost, time } = await measureProcesses(setups, { members: base.members, servers, latencyMs: base.latencyMs, perWindow: base.perWindow, windowMs: base.windowMs, cycles: num('cycles'), databaseServer: base.databaseServer, nodeFlags });
   console.log(`npm run bench -- --processes ${counts.join(',')} --database ${database} --members ${base.members} --servers ${servers} --latency ${base.latencyMs} --rate ${base.perWindow} --window ${base.windowMs} --cycles ${num('cycles')}${args.baseline ? ' --baseline' : ''}`);
-  console.log(rows.join('\n'));
+  console.log(cost.join('\n'));
+  console.log('');
+  console.log(time.join('\n'));
   process.exit(0);
 }
 
