@@ -32,6 +32,10 @@ export interface Population {
   groupBinds?: boolean;
   /** Rule binds per server, each over items of that server (no collectible atoms). */
   rulesPerServer?: number;
+  /** Gateway shards: server s gets an id Discord routes to shard s % shards, so each shard holds its share. */
+  shards?: number;
+  /** A PostgreSQL server (postgresql://…/postgres): a fresh database there instead of a SQLite file. */
+  databaseServer?: string;
 }
 
 /** The collectible bind's count: a collector above 100 needs a second page. */
@@ -58,7 +62,7 @@ export async function buildWorld(p: Population) {
   const pool = Array.from({ length: 30 }, (_, i) => ({ kind: kinds[i % 3]!, id: String(10_000 + i) }));
   const rulesPerServer = p.rulesPerServer ?? 0;
   const servers = Array.from({ length: p.servers }, (_, s) => {
-    const guild = discord.addGuild(`Bench ${s + 1}`, { botRolePosition: p.bindsPerServer + rulesPerServer + 6 });
+    const guild = discord.addGuild(`Bench ${s + 1}`, { botRolePosition: p.bindsPerServer + rulesPerServer + 6, onShard: p.shards ? [s % p.shards, p.shards] : undefined });
     const items = [...pool].sort(() => random() - 0.5).slice(0, p.bindsPerServer);
     const binds = items.map((item, r) => ({ item, roleId: discord.addRole(guild.id, `Perk ${r + 1}`, { position: r + 1 }) }));
     const atom = (i: number) => `${items[i % items.length]!.kind}:${items[i % items.length]!.id}`;
@@ -106,8 +110,7 @@ export async function buildWorld(p: Population) {
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
-  // BENCH_POSTGRES_URL (a PostgreSQL server): a fresh database there instead of a SQLite file.
-  const databaseUrl = process.env.BENCH_POSTGRES_URL ? await createPostgresDatabase(process.env.BENCH_POSTGRES_URL) : `file:${join(dir, 'bench.db')}`;
+  const databaseUrl = p.databaseServer ? await createPostgresDatabase(p.databaseServer) : `file:${join(dir, 'bench.db')}`;
   await migrateDatabase(databaseUrl);
   const db = openDatabase(databaseUrl);
   await db.bind.createMany({

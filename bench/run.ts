@@ -7,6 +7,15 @@
 // A third run puts a collectible bind in one of the 3 servers, group-rank binds in another, and 10
 // rule binds in every server, for the requests a member costs and the planner's time
 // (--rules-members, default --members).
+//
+// --processes 1,2,4 measures instead the multi-process configuration (queue mode on a throwaway
+// redis-server, a shard manager for more than one process) over --members spread over --servers
+// servers: see bench/processes.ts.
+//
+//   npm run bench -- --processes 1,2,4 --database postgres --postgres-url postgresql://postgres@127.0.0.1:5433/postgres --members 100000 --servers 2500
+//
+// --database postgres (the default when BENCH_POSTGRES_URL is set) runs every mode on a fresh
+// PostgreSQL database on the server --postgres-url (or BENCH_POSTGRES_URL) names.
 
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +25,7 @@ import { bundle } from '../build.mjs';
 import { createRobloxApi } from '../src/roblox/api';
 import { listOwnedItems } from '../src/roblox/inventory';
 import { BENCH_GROUP, buildWorld, COLLECTOR_COUNT, type Population } from './population';
+import { measureProcesses } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,11 +35,19 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '3000' },
     large: { type: 'string', default: '100000' },
     'naive-sample': { type: 'string', default: '300' },
-    /** Comma-separated server counts: members spread over 1 to 3 servers each; Discord member reads measured. */
+    /** Comma-separated server counts: members spread over 1 to 3 servers each; Discord member reads measured. With --processes: one count, the servers members are spread over (default 1000). */
     servers: { type: 'string', default: '' },
     'verify-sample': { type: 'string', default: '20' },
     'rules-members': { type: 'string' },
     write: { type: 'boolean', default: false },
+    /** Comma-separated process counts: the multi-process configuration instead of the runs above. */
+    processes: { type: 'string', default: '' },
+    /** With --processes: first, one process without the queue (`npm start` without REDIS_URL), to set the queue's cost against. */
+    baseline: { type: 'boolean', default: false },
+    /** Cycles measured per process count: the first creates every outcome row, the next are steady. */
+    cycles: { type: 'string', default: '2' },
+    database: { type: 'string' },
+    'postgres-url': { type: 'string' },
   },
 });
 const num = (name: keyof typeof args) => Number(args[name]);
@@ -156,9 +174,14 @@ async function measureNaive(world: World, p: Population, sample: number) {
 }
 
 // The bot runs as `npm start` runs it: bundled, with the same node flags (the heap caps).
-await bundle({ 'bench-bot': 'bench/bot-process.ts' });
+await bundle({ 'bench-bot': 'bench/bot-process.ts', 'bench-manager': 'bench/manager-process.ts' });
 const startScript = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
 const nodeFlags = process.env.BENCH_BOT_NODE_FLAGS?.split(' ').filter(Boolean) ?? startScript.split(' ').filter((word) => word.startsWith('--'));
+
+const postgresUrl = args['postgres-url'] ?? process.env.BENCH_POSTGRES_URL;
+const database = args.database ?? (postgresUrl ? 'postgres' : 'sqlite');
+if (database !== 'sqlite' && database !== 'postgres') throw new Error(`--database must be sqlite or postgres, not "${database}"`);
+if (database === 'postgres' && !postgresUrl) throw new Error('--database postgres needs a server: --postgres-url postgresql://user@host:port/postgres (or BENCH_POSTGRES_URL)');
 
 const base: Population = {
   members: num('members'),
@@ -169,9 +192,25 @@ const base: Population = {
   latencyMs: num('latency'),
   perWindow: num('rate'),
   windowMs: num('window'),
+  databaseServer: database === 'postgres' ? postgresUrl : undefined,
 };
 const scale = 60_000 / base.windowMs;
 const minutes = (ms: number) => `${((ms * scale) / 60_000).toFixed(1)} min`;
+
+if (args.processes) {
+  const counts = args.processes.split(',').map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--processes must be process counts such as 1,2,4, not "${args.processes}"`);
+  if (counts.some((n) => n > 1) && database !== 'postgres') throw new Error('--processes above 1 needs --database postgres: processes cannot share a SQLite database');
+  const servers = Number(args.servers || '1000');
+  if (!Number.isInteger(servers) || servers < 1) throw new Error(`--servers with --processes is one count of servers, not "${args.servers}"`);
+  const setups = [...(args.baseline ? [{ processes: 1, queue: false }] : []), ...counts.map((processes) => ({ processes, queue: true }))];
+  const { cost, time } = await measureProcesses(setups, { members: base.members, servers, latencyMs: base.latencyMs, perWindow: base.perWindow, windowMs: base.windowMs, cycles: num('cycles'), databaseServer: base.databaseServer, nodeFlags });
+  console.log(`npm run bench -- --processes ${counts.join(',')} --database ${database} --members ${base.members} --servers ${servers} --latency ${base.latencyMs} --rate ${base.perWindow} --window ${base.windowMs} --cycles ${num('cycles')}${args.baseline ? ' --baseline' : ''}`);
+  console.log(cost.join('\n'));
+  console.log('');
+  console.log(time.join('\n'));
+  process.exit(0);
+}
 
 if (args.servers) {
   await measureServers(args.servers.split(',').map(Number));

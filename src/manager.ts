@@ -3,7 +3,7 @@
 // restarted when it dies) and the REST proxy (src/restproxy.ts) on a free loopback port that every
 // shard process sends its Discord requests through.
 
-import type { REST } from '@discordjs/rest';
+import type { REST, RESTOptions } from '@discordjs/rest';
 import { type RESTGetAPIGatewayBotResult, Routes, ShardingManager } from 'discord.js';
 import type { Config } from './config';
 import { EXIT_CONFIG } from './lifecycle';
@@ -27,10 +27,10 @@ export interface Manager {
   stop(): Promise<void>;
 }
 
-/** Starts the proxy and the shard processes, each running `file` (this bundle). */
-export async function startManager(config: Config, options: { log: Logger; file: string }): Promise<Manager> {
+/** Starts the proxy and the shard processes, each running `file` (this bundle); `rest` as startRestProxy takes it. */
+export async function startManager(config: Config, options: { log: Logger; file: string; rest?: Partial<RESTOptions> }): Promise<Manager> {
   const { log } = options;
-  const proxy = await startRestProxy({ discordApiBaseUrl: config.discordApiBaseUrl, host: '127.0.0.1', port: 0, log });
+  const proxy = await startRestProxy({ discordApiBaseUrl: config.discordApiBaseUrl, host: '127.0.0.1', port: 0, log, rest: options.rest });
   const proxyUrl = proxy.apiUrl;
 
   let shardCount: number;

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { proxyRequests } from '@discordjs/proxy';
-import { REST } from '@discordjs/rest';
+import { REST, type RESTOptions } from '@discordjs/rest';
 import type { Logger } from './log';
 
 export interface RestProxy {
@@ -26,10 +26,13 @@ export function proxyAddress(origin: string): { host: string; port: number } {
   return { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) };
 }
 
-/** Listens on `host`:`port` (0: a free one); `host` must be a loopback address (see restProxyUrlProblem in config.ts). */
-export async function startRestProxy(options: { discordApiBaseUrl: string; host: string; port: number; log: Logger }): Promise<RestProxy> {
+/**
+ * Listens on `host`:`port` (0: a free one); `host` must be a loopback address (see restProxyUrlProblem
+ * in config.ts). `rest`: benchmarks scale the queue's global rate with time, as they do the bot's.
+ */
+export async function startRestProxy(options: { discordApiBaseUrl: string; host: string; port: number; log: Logger; rest?: Partial<RESTOptions> }): Promise<RestProxy> {
   const { log } = options;
-  const rest = new REST({ api: options.discordApiBaseUrl });
+  const rest = new REST({ ...options.rest, api: options.discordApiBaseUrl });
   rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope, global: info.global }, 'discord rate limit (all shards)'));
   const handle = proxyRequests(rest);
   const server: Server = createServer((req, res) => {

@@ -25,6 +25,8 @@ if (!redisAvailable) {
 
 export interface TestRedis {
   url: string;
+  /** The server's process, for benchmarks that read its CPU time. */
+  pid: number;
   /** Stops the server at once, as a crash or a network cut would. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -59,7 +61,7 @@ export async function startRedis(): Promise<TestRedis> {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return { url: `redis://127.0.0.1:${port}`, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid!, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
 }
 
 async function accepts(port: number): Promise<boolean> {

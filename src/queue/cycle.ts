@@ -13,7 +13,7 @@ import { type BatchDeps, noTotals, runBatch } from '../sync/batchrun';
 import { BATCH, type CycleDeps, groupByServer, WINDOW } from '../sync/cycle';
 import type { MemberLock } from '../sync/memberlock';
 import { createRunLog, runLogEntry, type RunLogEntry } from '../sync/runlog';
-import { timeDatabase } from '../sync/stats';
+import { type SyncStats, timeDatabase } from '../sync/stats';
 import { type BatchOutcome, type JobData, PRIORITY, QUEUE_NAME } from './jobs';
 
 /** `sync` is this process's own MemberSync: the jobs this process takes end up there. */
@@ -82,8 +82,8 @@ export async function planRun(deps: QueueCycleDeps, trigger: string): Promise<vo
 }
 
 /** One batch of a run: its members not yet checked since the run began, recorded a chunk at a time. */
-export async function runBatchJob(deps: BatchDeps & { stopping: () => boolean }, data: Extract<JobData, { kind: 'batch' }>): Promise<BatchOutcome> {
-  const done = await checkedSince(deps.db, data.ids, new Date(data.startedAt));
+export async function runBatchJob(deps: BatchDeps & { stopping: () => boolean; stats?: SyncStats }, data: Extract<JobData, { kind: 'batch' }>): Promise<BatchOutcome> {
+  const done = await timeDatabase(deps.stats, () => checkedSince(deps.db, data.ids, new Date(data.startedAt)));
   const todo = data.ids.filter((id) => !done.has(id));
   const totals = noTotals();
   const changes: RunLogEntry[] = [];
@@ -103,7 +103,7 @@ export async function runBatchJob(deps: BatchDeps & { stopping: () => boolean },
 
 /** Every batch is done (or gave up): the run is closed and its log posted, once. */
 export async function closeRunJob(deps: QueueCycleDeps, job: Job, data: Extract<JobData, { kind: 'close' }>): Promise<void> {
-  const open = await findOpenRun(deps.db);
+  const open = await timeDatabase(deps.stats, () => findOpenRun(deps.db));
   // Closed already: this job is a retry of one whose process died after closing.
   if (open?.id === data.runId) {
     const totals = noTotals();

@@ -5,6 +5,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
+import { TEST_POSTGRES_URL } from '../database';
+import { redisAvailable } from '../redis';
 
 test('npm run bench at a tiny size: one request per member (1 + pages where collectibles are bound), no 429, no writes on an unchanged cycle', async () => {
   const args = ['--import', 'tsx', 'bench/run.ts', '--members', '60', '--large', '300', '--latency', '5', '--rate', '100', '--window', '600', '--naive-sample', '5'];
@@ -51,3 +53,19 @@ test('npm run bench:verify at a tiny size: everyone gets a code and is linked, l
   expect(Number(requests)).toBeLessThanOrEqual(3);
   expect(Number(largest)).toBeGreaterThan(10);
 }, 150_000);
+
+// The multi-process mode: one process in queue mode on SQLite; with TEST_POSTGRES_URL also two under
+// the shard manager on PostgreSQL. Each member read exactly once per cycle, none twice, no 429.
+test.skipIf(!redisAvailable)('npm run bench -- --processes at a tiny size: every member checked and read exactly once, no 429', async () => {
+  const counts = TEST_POSTGRES_URL ? '1,2' : '1';
+  const database = TEST_POSTGRES_URL ? ['--database', 'postgres', '--postgres-url', TEST_POSTGRES_URL] : ['--database', 'sqlite'];
+  const args = ['--import', 'tsx', 'bench/run.ts', '--processes', counts, ...database, '--members', '60', '--servers', '8', '--latency', '0', '--rate', '100', '--window', '600', '--cycles', '1'];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 200_000 });
+  for (const processes of counts.split(',')) {
+    const line = stdout.split('\n').find((l) => l.startsWith(`| ${processes} | first |`));
+    if (!line) throw new Error(`no row for ${processes} process(es) in:\n${stdout}`);
+    const cells = line.split('|').slice(3, -1).map((cell) => cell.trim());
+    expect(cells[0]).toMatch(/^\d+\.\d s \(\d+ min\), \d+ % of ideal speed$/);
+    expect(cells[4]).toBe('60; 1.000 / 0 / 0 / 0');
+  }
+}, 240_000);
