@@ -4,10 +4,11 @@
 // process sends its Discord requests through: one @discordjs/rest queue, so Discord's global 50
 // requests a second and its buckets are counted once for the bot, not once per process.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { proxyRequests } from '@discordjs/proxy';
-import { REST } from '@discordjs/rest';
+import { buffer } from 'node:stream/consumers';
+import { populateErrorResponse, populateSuccessfulResponse } from '@discordjs/proxy';
+import { REST, type RequestMethod, type RouteLike } from '@discordjs/rest';
 import { type RESTGetAPIGatewayBotResult, Routes, ShardingManager } from 'discord.js';
 import type { Config } from './config';
 import type { Logger } from './log';
@@ -108,9 +109,9 @@ async function recommendedShards(rest: REST): Promise<number> {
   return answer.shards;
 }
 
-/** The proxy, on the loopback interface only: it is for this machine's shard processes. */
-async function listenLocally(rest: REST, log: Logger): Promise<Server> {
-  const handle = proxyRequests(rest);
+/** The proxy, on the loopback interface only: it is for this machine's shard processes (and the fault suite's bot processes). */
+export async function listenLocally(rest: REST, log: Logger): Promise<Server> {
+  const handle = forward(rest);
   const server = createServer((req, res) => {
     // The proxy sets the status of every answer it understands; anything else (Discord unreachable)
     // ends as this 502, which the shard's own REST client retries, rather than an empty 200.
@@ -125,4 +126,39 @@ async function listenLocally(rest: REST, log: Logger): Promise<Server> {
     server.listen(0, '127.0.0.1', resolve);
   });
   return server;
+}
+
+/**
+ * @discordjs/proxy's proxyRequests, but with the body read whole before it is queued. proxyRequests
+ * hands the incoming stream itself to the queue, and a retry (after a 429 or a 5xx) finds it
+ * consumed: the retry went to Discord with no body, a nickname or an interaction's answer lost.
+ */
+function forward(rest: REST) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const body = await buffer(req);
+    const headers: Record<string, string> = {};
+    for (const name of ['content-type', 'authorization', 'x-audit-log-reason']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    try {
+      const answer = await rest.queueRequest({
+        fullRoute: url.pathname.replace(/^\/api(\/v\d+)?/, '') as RouteLike,
+        // Discord itself answers a method it does not know.
+        method: req.method as RequestMethod,
+        query: url.searchParams,
+        headers,
+        // The shard's own Authorization header goes through as it is.
+        auth: false,
+        body: body.length > 0 ? body : undefined,
+        passThroughBody: true,
+      });
+      await populateSuccessfulResponse(res, answer);
+    } catch (error) {
+      if (!populateErrorResponse(res, error)) throw error;
+    } finally {
+      res.end();
+    }
+  };
 }
