@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client';
-import { postgresAdapter } from './postgres';
+import { migrationsApplied, postgresAdapter } from './postgres';
 import { engineOf, redacted, sqliteFileUrl } from './url';
 
 /**
@@ -74,6 +74,7 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   // The project root, found from the CLI's place in node_modules: right from src/ and from dist/.
   const root = resolve(dirname(cli), '../../..');
   const postgres = engineOf(databaseUrl) === 'postgres';
+  if (postgres && (await migrationsApplied(databaseUrl, resolve(root, 'prisma/postgres/migrations')))) return;
   try {
     await promisify(execFile)(process.execPath, [cli, 'migrate', 'deploy'], {
       // The CLI reads prisma.config.ts from the project root; a SQLite URL is made absolute first so
