@@ -3,10 +3,11 @@
 // for the bot, not once per process. npm start's manager runs it on a free loopback port; run on
 // its own (dist/proxy.mjs, gatepass-proxy.service) it listens on REST_PROXY_URL.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import { type AddressInfo, connect } from 'node:net';
-import { proxyRequests } from '@discordjs/proxy';
-import { REST, type RESTOptions } from '@discordjs/rest';
+import { populateErrorResponse, populateSuccessfulResponse } from '@discordjs/proxy';
+import { REST, type RequestMethod, type RESTOptions, type RouteLike } from '@discordjs/rest';
 import type { Logger } from './log';
 
 export interface RestProxy {
@@ -34,7 +35,7 @@ export async function startRestProxy(options: { discordApiBaseUrl: string; host:
   const { log } = options;
   const rest = new REST({ ...options.rest, api: options.discordApiBaseUrl });
   rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.timeToReset, scope: info.scope, global: info.global }, 'discord rate limit (all shards)'));
-  const handle = proxyRequests(rest);
+  const handle = forward(rest);
   const server: Server = createServer((req, res) => {
     // The proxy sets the status of every answer it understands; anything else (Discord unreachable)
     // ends as this 502, which the shard's own REST client retries, rather than an empty 200.
@@ -83,4 +84,39 @@ function accepts(host: string, port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * @discordjs/proxy's proxyRequests, but with the body read whole before it is queued. proxyRequests
+ * hands the incoming stream itself to the queue, and a retry (after a 429 or a 5xx) finds it
+ * consumed: the retry went to Discord with no body, a nickname or an interaction's answer lost.
+ */
+function forward(rest: REST) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const body = await buffer(req);
+    const headers: Record<string, string> = {};
+    for (const name of ['content-type', 'authorization', 'x-audit-log-reason']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    try {
+      const answer = await rest.queueRequest({
+        fullRoute: url.pathname.replace(/^\/api(\/v\d+)?/, '') as RouteLike,
+        // Discord itself answers a method it does not know.
+        method: req.method as RequestMethod,
+        query: url.searchParams,
+        headers,
+        // The shard's own Authorization header goes through as it is.
+        auth: false,
+        body: body.length > 0 ? body : undefined,
+        passThroughBody: true,
+      });
+      await populateSuccessfulResponse(res, answer);
+    } catch (error) {
+      if (!populateErrorResponse(res, error)) throw error;
+    } finally {
+      res.end();
+    }
+  };
 }

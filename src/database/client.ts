@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client';
-import { migratingAlone, postgresAdapter } from './postgres';
+import { migratingAlone, migrationsApplied, postgresAdapter } from './postgres';
 import { engineOf, redacted, sqliteFileUrl } from './url';
 
 /**
@@ -82,9 +82,12 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
       env: { ...process.env, DATABASE_URL: postgres ? databaseUrl : sqliteFileUrl(databaseUrl) },
       timeout: 120_000,
     });
+  const upToDate = () => migrationsApplied(databaseUrl, resolve(root, 'prisma/postgres/migrations'));
+  if (postgres && (await upToDate())) return;
   try {
-    // Several processes may start at once on one PostgreSQL database; SQLite has one process.
-    await (postgres ? migratingAlone(databaseUrl, deploy) : deploy());
+    // Several processes may start at once on one PostgreSQL database (SQLite has one process): they
+    // take turns, and those that waited find the work done.
+    await (postgres ? migratingAlone(databaseUrl, async () => (await upToDate()) || deploy()) : deploy());
   } catch (error) {
     const output = (error as { stderr?: string; stdout?: string }).stderr || (error as { stdout?: string }).stdout || String(error);
     const missing = postgres && /Database `[^`]*` does not exist/.test(output);

@@ -1,5 +1,6 @@
 // PostgreSQL through @prisma/adapter-pg, for the bot and for Prisma's CLI (prisma.config.ts).
 
+import { readdirSync } from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 
@@ -68,6 +69,33 @@ export async function migratingAlone<T>(connectionString: string, work: () => Pr
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     return await work();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether every migration in `folder` is applied to the database and none has failed. Prisma's
+ * `migrate deploy` on PostgreSQL keeps its process alive about ten seconds after it is done (a timer
+ * of its schema engine), which every start of every process would wait for; a database already up
+ * to date needs no CLI. Any doubt (no history yet, a failed migration) is left to the CLI, which
+ * applies what is missing or says what is wrong.
+ */
+export async function migrationsApplied(connectionString: string, folder: string): Promise<boolean> {
+  const wanted = readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  const client = new pg.Client({ connectionString });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ name: string; finished: boolean; rolledBack: boolean }>(
+      'SELECT migration_name AS name, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS "rolledBack" FROM _prisma_migrations',
+    );
+    if (rows.some((row) => !row.finished && !row.rolledBack)) return false;
+    const applied = new Set(rows.filter((row) => row.finished && !row.rolledBack).map((row) => row.name));
+    return wanted.every((name) => applied.has(name));
+  } catch {
+    return false;
   } finally {
     await client.end().catch(() => undefined);
   }

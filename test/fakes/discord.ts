@@ -565,6 +565,10 @@ export class FakeDiscord {
     if (!match) return reply(404, errorBody(0, '404: Not Found'));
     if (!PUBLIC_ROUTES.has(match.template) && !authorized) return reply(401, errorBody(0, '401: Unauthorized'));
     let body: unknown;
+    if (text === '' && discordSpec.bodyRequired(match.template, match.method.toLowerCase())) {
+      this.specErrors.push(`request ${match.method} ${match.template}: no body`);
+      return reply(400, errorBody(50109, 'The request body contains invalid JSON.'));
+    }
     if (text !== '') {
       try {
         body = JSON.parse(text);

@@ -18,7 +18,8 @@ const explain = (errors: ErrorObject[] | null | undefined) => (errors ?? []).sli
 const discordAjv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(discordAjv);
 for (const format of ['int32', 'int64', 'double', 'snowflake', 'nonce']) discordAjv.addFormat(format, true);
-discordAjv.addSchema(readSpec('discord/openapi.json'), 'discord');
+const discordOpenApi = readSpec('discord/openapi.json') as { paths: Record<string, Record<string, { requestBody?: { required?: boolean } }>> };
+discordAjv.addSchema(discordOpenApi, 'discord');
 
 // Roblox: OpenAPI 3.0.4; Ajv's draft-07 class with strict off, as the shared docs advise.
 const robloxAjv = new Ajv({ strict: false, allErrors: true });
@@ -57,6 +58,8 @@ export const discordSpec = {
   request: (template: string, method: string, body: unknown) =>
     check(discordAjv, `discord#/${pointer('paths', template, method, 'requestBody', 'content', 'application/json', 'schema')}`, body),
   schema: (name: string, value: unknown) => check(discordAjv, `discord#/components/schemas/${name}`, value),
+  /** Whether the operation must carry a body (Modify Guild Member, an interaction's callback, ...). */
+  bodyRequired: (template: string, method: string) => discordOpenApi.paths[template]?.[method]?.requestBody?.required === true,
 };
 
 type Schemas = { components: { schemas: { InventoryItem_AssetDetails: { properties: { inventoryItemAssetType: { enum: string[] } } } } } };

@@ -1,7 +1,7 @@
 // The raw SQL that SQLite and PostgreSQL spell differently, run on both: the same calls must leave
 // the same rows and give the same answers. PostgreSQL runs when TEST_POSTGRES_URL names a server.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,7 +11,7 @@ import { currentLink, linksAmong, markChecked, stalestUnchecked } from '../../sr
 import { loadFollowed, saveFollowChanges } from '../../src/database/membersync';
 import { countLinkedMembersOf, dropUnseen, forgetServers, linkedMembersOf, markAbsent, markPresent, membersOf, serversNotAmong, serversOf } from '../../src/database/memberships';
 import { saveSettings, syncSettings } from '../../src/database/settings';
-import { MIGRATION_LOCK } from '../../src/database/postgres';
+import { MIGRATION_LOCK, migrationsApplied } from '../../src/database/postgres';
 import { createPostgresDatabase, dropTestDatabase, TEST_POSTGRES_URL } from '../database';
 import { until } from '../harness';
 
@@ -119,6 +119,26 @@ describe.skipIf(!TEST_POSTGRES_URL)('PostgreSQL start-up', () => {
       expect((await other.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL')).rows[0].n).toBeGreaterThan(0);
     } finally {
       await other.end();
+      await dropTestDatabase(url);
+    }
+  });
+
+  test("a database with every migration applied is started without Prisma's CLI; a missing or failed one is left to it", async () => {
+    const url = await createPostgresDatabase(TEST_POSTGRES_URL as string);
+    const folder = 'prisma/postgres/migrations';
+    const client = new pg.Client({ connectionString: url });
+    try {
+      expect(await migrationsApplied(url, folder)).toBe(false); // no history yet
+      await migrateDatabase(url);
+      expect(await migrationsApplied(url, folder)).toBe(true);
+      await client.connect();
+      const last = readdirSync(folder).filter((name) => !name.includes('.')).sort().at(-1);
+      const row = await client.query('DELETE FROM _prisma_migrations WHERE migration_name = $1 RETURNING *', [last]);
+      expect(await migrationsApplied(url, folder)).toBe(false);
+      await client.query('INSERT INTO _prisma_migrations SELECT * FROM json_populate_record(NULL::_prisma_migrations, $1)', [JSON.stringify({ ...row.rows[0], finished_at: null })]);
+      expect(await migrationsApplied(url, folder)).toBe(false);
+    } finally {
+      await client.end();
       await dropTestDatabase(url);
     }
   });
