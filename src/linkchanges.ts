@@ -5,7 +5,7 @@
 // database: read before the locks are taken, and read again inside them in case another proof took
 // the account meanwhile. What follows a change (re-checking the members) runs after the locks are let go.
 
-import type { Database } from './database/client';
+import { type Database, isUniqueViolation } from './database/client';
 import { deleteLink, holderOf, type ProvenLink, saveLink } from './database/links';
 import type { Prisma } from './generated/prisma/client';
 import type { MemberSync } from './sync/members';
@@ -26,14 +26,22 @@ export function createLinkChanges(deps: { db: Database; sync: Pick<MemberSync, '
     async save(link, first) {
       for (;;) {
         const holder = await holderOf(db, link.robloxUserId);
-        const done = await sync.exclusive([link.discordUserId, ...(holder ? [holder] : [])], () =>
-          db.$transaction(async (tx) => {
-            // Someone else proved it while the locks were awaited: their lock is not held, start again.
-            if ((await holderOf(tx, link.robloxUserId)) !== holder) return undefined;
-            if (first && !(await first(tx))) return { saved: false };
-            return { saved: true, previousHolder: await saveLink(tx, link) };
-          }),
-        );
+        const done = await sync
+          .exclusive([link.discordUserId, ...(holder ? [holder] : [])], () =>
+            db.$transaction(async (tx) => {
+              // Someone else proved it while the locks were awaited: their lock is not held, start again.
+              if ((await holderOf(tx, link.robloxUserId)) !== holder) return undefined;
+              if (first && !(await first(tx))) return { saved: false };
+              return { saved: true, previousHolder: await saveLink(tx, link) };
+            }),
+          )
+          .catch((error: unknown) => {
+            // Another proof stored the account after this one read "no holder" (PostgreSQL lets both
+            // transactions read it; SQLite runs them one after the other): everything here was rolled
+            // back; start again, now with that holder's lock.
+            if (isUniqueViolation(error)) return undefined;
+            throw error;
+          });
         if (done) return done;
       }
     },
