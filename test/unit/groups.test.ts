@@ -27,7 +27,7 @@ beforeEach(() => {
   fake.fault = undefined;
   fake.trailingEmptyPage = false;
   fake.repeatToken = false;
-  api = createRobloxApi({ apiBaseUrl: fake.url, usersBaseUrl: fake.url, badgesBaseUrl: fake.badgesUrl, economyBaseUrl: fake.economyUrl, apiKey: 'key', inventoryPerMinute: 100, http: { timeoutMs: 300, backoffBaseMs: 5, maxRetryWaitMs: 2_000, clock } });
+  api = createRobloxApi({ apiBaseUrl: fake.url, usersBaseUrl: fake.url, badgesBaseUrl: fake.badgesUrl, economyBaseUrl: fake.economyUrl, apiKey: 'key', inventoryPerMinute: 100, http: { timeoutMs: 2_000, backoffBaseMs: 5, maxRetryWaitMs: 2_000, clock } });
 });
 
 const memberships = () => fake.requests.filter((r) => r.route === 'groupMemberships');
