@@ -76,7 +76,9 @@ export function createMemberIndex(deps: { db: Database; discord: DiscordSide; lo
     },
     reconcile(guildIds) {
       for (const guildId of guildIds) queue.add(guildId);
-      if (!worker && !stopping) worker = drain();
+      // Nothing queued (a shard process holding no server): drain() would end before `worker` is
+      // assigned, leave it set for good, and settled() would spin on it without ever yielding.
+      if (!worker && !stopping && queue.size > 0) worker = drain();
     },
     async settled() {
       while (worker) await worker;
