@@ -64,6 +64,8 @@ export interface BotOptions {
   shards?: { ids: number[]; count: number };
   /** The manager's REST proxy (src/manager.ts): every process's Discord requests share its one queue. */
   restProxyUrl?: string;
+  /** Members per batch of a cycle (100); the fault suite spreads its few members over several queued batches. */
+  batchSize?: number;
 }
 
 /** One page (1,000 members) of reconciliation every 100 ms: a fifth of Discord's 50 requests a second. */
@@ -191,7 +193,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const links = createLinkChanges({ db, sync: localSync });
   const index = createMemberIndex({ db, discord, log, clock, pageIntervalMs: options.reconcilePageMs ?? RECONCILE_PAGE_MS });
   const housekeeping = createHousekeeping({ db, discord, index, serverLog, log, clock });
-  const runDeps = { db, log, clock, sync: localSync, metrics, serverLog, indexReady: index.settled, stats: options.stats };
+  const runDeps = { db, log, clock, sync: localSync, metrics, serverLog, indexReady: index.settled, stats: options.stats, batchSize: options.batchSize };
   // Queue mode: the cycle and waiting members' checks go through the shared queue; otherwise in this process.
   const queued = queueMode?.open(runDeps, config.syncCron);
   const runs = queued?.runs ?? createSyncRuns(runDeps);

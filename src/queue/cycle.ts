@@ -10,7 +10,7 @@ import { allUnchecked, checkedSince } from '../database/links';
 import { unlinkedFollowed } from '../database/membersync';
 import { closeRun, findOpenRun, openRun } from '../database/syncruns';
 import { type BatchDeps, noTotals, runBatch } from '../sync/batchrun';
-import { BATCH, type CycleDeps, groupByServer, WINDOW } from '../sync/cycle';
+import { type CycleDeps, groupByServer, inBatches, WINDOW } from '../sync/cycle';
 import type { MemberLock } from '../sync/memberlock';
 import { createRunLog, runLogEntry, type RunLogEntry } from '../sync/runlog';
 import { type SyncStats, timeDatabase } from '../sync/stats';
@@ -61,7 +61,7 @@ export async function planRun(deps: QueueCycleDeps, trigger: string): Promise<vo
     for (let i = 0; i < members.length; i += WINDOW) batches.push(...(await groupByServer(deps, members.slice(i, i + WINDOW))));
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
     const orphans = await timeDatabase(deps.stats, () => unlinkedFollowed(deps.db));
-    for (let i = 0; i < orphans.length; i += BATCH) batches.push(orphans.slice(i, i + BATCH));
+    batches.push(...inBatches(deps, orphans));
     deps.log.info({ runId: run.id, trigger: run.trigger, resumed, members: members.length, batches: batches.length }, 'sync run started');
     const startedAt = run.startedAt.getTime();
     await deps.flows.add({

@@ -35,6 +35,8 @@ export interface CycleDeps extends BatchDeps {
   indexReady: () => Promise<void>;
   metrics?: Metrics;
   stats?: SyncStats;
+  /** Members per batch, BATCH unless a test spreads a small cycle over several batches (queue mode: several jobs). */
+  batchSize?: number;
 }
 
 export function createCycles(deps: CycleDeps): Cycles {
@@ -63,7 +65,10 @@ export function createCycles(deps: CycleDeps): Cycles {
     }
     // Members who were unlinked (or whose account moved) still hold bound roles until synced once.
     const orphans = await timeDatabase(deps.stats, () => unlinkedFollowed(db));
-    for (let i = 0; i < orphans.length && !stopping; i += BATCH) await runBatch(deps, orphans.slice(i, i + BATCH), totals, runLog, options);
+    for (const batch of inBatches(deps, orphans)) {
+      if (stopping) break;
+      await runBatch(deps, batch, totals, runLog, options);
+    }
     // The run's count is written once, at its end or cut: a write per batch would be a commit per batch.
     const finishedAt = stopping ? undefined : new Date(deps.clock.now());
     await timeDatabase(deps.stats, () => closeRun(db, run.id, seen.size, finishedAt));
@@ -110,11 +115,17 @@ export async function queueDepth(db: Database): Promise<number> {
 }
 
 /** The window in batches, members sorted by the servers they are in so each batch touches few servers. */
-export async function groupByServer(deps: Pick<CycleDeps, 'db' | 'stats'>, window: string[]): Promise<string[][]> {
+export async function groupByServer(deps: Pick<CycleDeps, 'db' | 'stats' | 'batchSize'>, window: string[]): Promise<string[][]> {
   const index = await timeDatabase(deps.stats, () => serversOf(deps.db, window));
   const key = (id: string) => (index.get(id) ?? []).join(',');
   const sorted = window.map((id) => ({ id, key: key(id) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return inBatches(deps, sorted.map((m) => m.id));
+}
+
+/** Members cut into batches, in order. */
+export function inBatches(deps: Pick<CycleDeps, 'batchSize'>, ids: string[]): string[][] {
+  const size = deps.batchSize ?? BATCH;
   const batches: string[][] = [];
-  for (let i = 0; i < sorted.length; i += BATCH) batches.push(sorted.slice(i, i + BATCH).map((m) => m.id));
+  for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
   return batches;
 }
