@@ -5,17 +5,31 @@
 // which account, what that account owns, and its rank in the group (the first server's unverified
 // role: who has no link; its nicknames: the name of the account linked at that moment).
 //
-// Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints each cycle)
+// Reproduce a run: FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults (FAULT_TIMING=1 prints
+// each cycle; FAULT_LOGS=<file> writes the bots' logs there at the end)
+//
+// FAULT_MODE=multi runs the same suite against three bot processes in queue mode, one gateway shard
+// each, on one PostgreSQL database and one Redis (see fleet.ts); the two servers sit on two of the
+// shards (the third process holds none), a cycle's batch jobs are taken by all three, a restart is
+// one bot's, and a bot may also be killed (SIGKILL) mid-cycle, its jobs then taken by the others
+// once their locks lapse. Replay:
+//   TEST_DATABASE=postgres TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres FAULT_MODE=multi \
+//     FAULT_SEED=<seed> FAULT_CYCLES=<n> npx vitest run test/faults
+// In either mode the seed replays the episodes of faults, the truth's moves, the links' changes,
+// restarts and kills; which request an episode fails, and which bot takes which job, is timing's.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { collectibleBind, groupBind, ruleBind } from '../../src/bindings';
 import type { FakeGuild, NickWrite, RoleWrite } from '../fakes/discord';
 import type { FakeItem, FakeItemKind, RobloxFault, RobloxRoute } from '../fakes/roblox';
-import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, until, type World } from '../harness';
+import { createWorld, destroyWorld, ROBLOX_KEY, startTestBot, type World } from '../harness';
+import { botFleet, type Bots, oneBot, onNextShard } from './fleet';
 
 const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CYCLES = Number(process.env.FAULT_CYCLES ?? 200);
 const MEMBERS = 10;
+const MULTI = process.env.FAULT_MODE === 'multi';
+if (!['single', 'multi', undefined].includes(process.env.FAULT_MODE)) throw new Error(`FAULT_MODE must be single or multi, got "${process.env.FAULT_MODE}"`);
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
 function generator(seed: number): () => number {
@@ -30,6 +44,14 @@ function generator(seed: number): () => number {
 const random = generator(SEED);
 const chance = (p: number) => random() < p;
 const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+/**
+ * Which request of an episode fails, and how, draws from a stream of its own: how many requests the
+ * bot sends depends on timing, and drawing them from `random` would shift every later episode, move
+ * and restart, so a seed would not replay them.
+ */
+const perRequest = generator(SEED ^ 0x5bd1e995);
+const requestChance = (p: number) => perRequest() < p;
+const requestPick = <T,>(items: readonly T[]): T => items[Math.floor(perRequest() * items.length)]!;
 
 const ROBLOX_FAULTS = ['500', '503', 'timeout', 'malformed', 'no-items', 'repeated-token', '429', '429-no-retry-after', 'private', 'key-rejected'] as const;
 const DISCORD_FAULTS = ['429', '5xx', '50013', 'member-leaves', 'role-deleted'] as const;
@@ -54,6 +76,7 @@ interface BoundRole {
 }
 
 let world: World;
+let bots: Bots;
 /** The model of the truth: `robloxId` is the account the member is linked to now (none after an unlink or a move). */
 const members: { discordId: string; robloxId: string | undefined }[] = [];
 /** Every Roblox account of the suite; one not held by a member is free to be linked again. */
@@ -70,7 +93,7 @@ const ITEMS: FakeItem[] = [
   { kind: 'asset', id: '4003', assetType: 'GEAR', collectible: true },
   { kind: 'asset', id: '4004', assetType: 'HAT', collectible: true, copies: 2 },
 ];
-const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1, unverifiedWrites: 0, nickWrites: 0, wrongNicks: 0 };
+const figures = { unlinks: 0, moves: 0, relinks: 0, joins: 0, leaves: 0, offline: 0, injected429: 0, cycles: 0, writes: 0, wrongRemovals: 0, wrongGrants: 0, crashes: 0, restarts: 0, kills: 0, lostLinks: 0, lostBinds: 0, faultyCycles: 0, convergedWithin: -1, unverifiedWrites: 0, nickWrites: 0, wrongNicks: 0 };
 const violations: string[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -129,7 +152,7 @@ beforeAll(async () => {
   const { discord, roblox } = world;
   roblox.rateLimit = { perWindow: 100, windowMs: WINDOW_MS, sendRetryAfter: true };
   const a = world.guild;
-  const b = discord.addGuild('Second Server');
+  const b = discord.addGuild('Second Server', MULTI ? onNextShard(a) : {});
   const role = (guild: FakeGuild, name: string, position: number, binds: BoundRole['binds']) => {
     bound.push({ guild, roleId: discord.addRole(guild.id, name, { position }), binds });
   };
@@ -172,8 +195,9 @@ beforeAll(async () => {
     rerank(robloxId);
     accounts.push(robloxId);
   }
-  await start();
-  const db = world.bot!.db;
+  bots = MULTI ? await botFleet(world, BOT_OPTIONS) : oneBot(world, start);
+  await bots.start();
+  const db = bots.db;
   for (const r of bound) {
     for (const bind of r.binds) await db.bind.create({ data: { guildId: r.guild.id, createdBy: r.guild.ownerId, ...bindRow(r.roleId, bind) } });
   }
@@ -181,8 +205,9 @@ beforeAll(async () => {
   await db.serverSettings.create({ data: { guildId: a.id, unverifiedRoleId: unverified.roleId, nicknameTemplate: '{roblox-name}' } });
   discord.onRoleWrite = judge;
   discord.onNickWrite = judgeNick;
-  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible, group and rule binds (replay: FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults)`);
-}, 60_000);
+  const replay = `${MULTI ? 'TEST_DATABASE=postgres FAULT_MODE=multi ' : ''}FAULT_SEED=${SEED} FAULT_CYCLES=${CYCLES} npx vitest run test/faults`;
+  console.log(`fault suite: seed ${SEED}, ${CYCLES} cycles, ${bots.describe()}, ${MEMBERS} members in 2 servers, linking and moving between them, item, collectible, group and rule binds (replay: ${replay})`);
+}, 120_000);
 
 /** The row /bind add would write. */
 function bindRow(roleId: string, bind: FaultBind): { roleId: string; kind: string; itemId: string; expression: string | null } {
@@ -194,6 +219,8 @@ function bindRow(roleId: string, bind: FaultBind): { roleId: string; kind: strin
 
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
+  if (process.env.FAULT_LOGS) (await import('node:fs')).writeFileSync(process.env.FAULT_LOGS, world.logs.join(''));
+  await bots?.close();
   await destroyWorld(world);
 });
 
@@ -202,13 +229,15 @@ const WINDOW_MS = 1_000;
 /** The key guard's longest wait, compressed like the window (30 minutes in production). */
 const KEY_RETRY_MAX_MS = 500;
 
+const BOT_OPTIONS = { robloxHttp: { timeoutMs: 80, backoffBaseMs: 5, maxRetryWaitMs: 300 }, robloxKeyRetryBaseMs: 50, robloxKeyRetryMaxMs: KEY_RETRY_MAX_MS, robloxWindowMs: WINDOW_MS };
+
 function start() {
-  return startTestBot(world, {}, { robloxHttp: { timeoutMs: 80, backoffBaseMs: 5, maxRetryWaitMs: 300 }, robloxKeyRetryBaseMs: 50, robloxKeyRetryMaxMs: KEY_RETRY_MAX_MS, robloxWindowMs: WINDOW_MS });
+  return startTestBot(world, {}, BOT_OPTIONS);
 }
 
 /** A Roblox fault for one request of the episode, or none. */
 function robloxFault(name: RobloxFaultName | undefined, route: RobloxRoute): RobloxFault | undefined {
-  if (!name || route === 'usernames' || !chance(0.6)) return undefined;
+  if (!name || route === 'usernames' || !requestChance(0.6)) return undefined;
   switch (name) {
     case '500':
       return { status: 500, body: { code: 'INTERNAL', message: 'internal' } };
@@ -217,12 +246,12 @@ function robloxFault(name: RobloxFaultName | undefined, route: RobloxRoute): Rob
     case 'timeout':
       return { hang: true };
     case 'malformed':
-      return { status: 200, body: pick(['{"inventoryItems": [', '<html>', '{"inventoryItems": [{"gamePassDetails": {"gamePassId": 7}}], "nextPageToken": 5}']) };
+      return { status: 200, body: requestPick(['{"inventoryItems": [', '<html>', '{"inventoryItems": [{"gamePassDetails": {"gamePassId": 7}}], "nextPageToken": 5}']) };
     case 'no-items':
       // An odd 200: no list at all is not an empty inventory.
-      return { status: 200, body: pick(['{}', '{"nextPageToken": ""}', 'null']) };
+      return { status: 200, body: requestPick(['{}', '{"nextPageToken": ""}', 'null']) };
     case '429':
-      return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' }, headers: { 'retry-after': pick(['0.05', '0.1', '3600']) } };
+      return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' }, headers: { 'retry-after': requestPick(['0.05', '0.1', '3600']) } };
     case '429-no-retry-after':
       return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' } };
     default:
@@ -247,7 +276,7 @@ async function moveTheLinks(): Promise<void> {
   // Through the bot's own link changes, as a proof stores them: in the locks of the members a change
   // affects. The truth changes inside those locks, where the link does: a check of the member in
   // flight finishes with the link it read first.
-  const links = world.bot!.links;
+  const links = bots.links;
   const held = new Set(members.map((m) => m.robloxId));
   const linked = members.filter((m) => m.robloxId);
   const roll = random();
@@ -280,7 +309,7 @@ async function moveTheLinks(): Promise<void> {
   }
 }
 
-async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordFaultName | undefined, restart: boolean, offline = false): Promise<void> {
+async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordFaultName | undefined, restart: boolean, offline = false, kill = false): Promise<void> {
   const { discord } = world;
   world.roblox.fault = (route) => {
     const fault = robloxFault(roblox, route);
@@ -300,19 +329,19 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   if (discordFault === 'role-deleted') {
     const guild = pick(bound).guild;
     scratch = { guildId: guild.id, roleId: discord.addRole(guild.id, 'Scratch', { position: 2 }) };
-    await world.bot!.db.bind.create({ data: { guildId: guild.id, roleId: scratch.roleId, kind: 'gamepass', itemId: '1001', createdBy: guild.ownerId } });
+    await bots.db.bind.create({ data: { guildId: guild.id, roleId: scratch.roleId, kind: 'gamepass', itemId: '1001', createdBy: guild.ownerId } });
   }
   const refusedRole = pick(bound).roleId;
   discord.fault = (method, template, params) => {
     const nickname = method === 'PATCH' && template === '/guilds/{guild_id}/members/{user_id}';
-    if ((!template.endsWith('/roles/{role_id}') && !nickname) || !chance(0.5)) return undefined;
+    if ((!template.endsWith('/roles/{role_id}') && !nickname) || !requestChance(0.5)) return undefined;
     if (discordFault === '429') return { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.05, global: false, code: 0 }, headers: { 'retry-after': '0.05', 'x-ratelimit-scope': 'user', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.05' } };
-    if (discordFault === '5xx') return { status: pick([500, 502, 503]), body: { message: 'Server Error', code: 0 } };
+    if (discordFault === '5xx') return { status: requestPick([500, 502, 503]), body: { message: 'Server Error', code: 0 } };
     if (discordFault === '50013' && (nickname || params.role_id === refusedRole)) return { status: 403, body: { code: 50013, message: 'Missing Permissions' } };
     return undefined;
   };
 
-  const run = world.bot!.runs.runAll('fault-cycle');
+  const run = bots.runAll('fault-cycle');
   const leaving = discordFault === 'member-leaves' ? pick(members) : undefined;
   const leftFrom = leaving ? [...discord.guilds.values()].filter((g) => g.members.has(leaving.discordId)) : [];
   const drifting = chance(0.15) ? pick(members) : undefined;
@@ -325,26 +354,29 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   if (offline) {
     // The bot is down while members join and leave the second server and ownership changes.
     await new Promise((r) => setTimeout(r, random() * 60));
-    await world.bot!.stop();
+    await bots.stop();
     await run;
     for (let k = 0; k < 1 + Math.floor(random() * 3); k++) drift(pick(members));
     moveTheTruth();
-    await start();
+    await bots.start();
     figures.offline++;
-    await until(async () => (await world.bot!.db.syncRun.count({ where: { finishedAt: null } })) === 0, 'the resumed run', 30_000);
-  } else if (restart) {
-    await new Promise((r) => setTimeout(r, random() * 60));
-    const before = { links: await world.bot!.db.link.count(), binds: await world.bot!.db.bind.count() };
-    await world.bot!.stop();
+  } else if (restart || kill) {
+    if (restart) await new Promise((r) => setTimeout(r, random() * 60));
+    // The scratch role's bind goes with its role (when the bot hears of the deletion, or finds it at start): not lost.
+    const binds = () => bots.db.bind.count({ where: scratch ? { NOT: { roleId: scratch.roleId } } : {} });
+    const before = { links: await bots.db.link.count(), binds: await binds() };
+    // The bot started again resumes the open run by itself (several: the others go on with it).
+    if (restart) await bots.restart(pick);
+    else await bots.kill!(pick);
     await run;
-    await start(); // resumes the open run by itself
-    figures.restarts++;
-    figures.lostLinks += before.links - (await world.bot!.db.link.count());
-    figures.lostBinds += before.binds - (await world.bot!.db.bind.count());
-    await until(async () => (await world.bot!.db.syncRun.count({ where: { finishedAt: null } })) === 0, 'the resumed run', 30_000);
+    figures.restarts += restart ? 1 : 0;
+    figures.kills += kill ? 1 : 0;
+    figures.lostLinks += before.links - (await bots.db.link.count());
+    figures.lostBinds += before.binds - (await binds());
   } else {
     await run;
   }
+  await bots.settled();
 
   // The episode's state changes are undone after the cycle; a rejoin starts with no roles.
   world.roblox.fault = undefined;
@@ -354,20 +386,9 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   world.roblox.pageSizeCap = 100;
   world.roblox.repeatToken = false;
   for (const guild of leftFrom) discord.addMember(guild.id, leaving!.discordId);
-  if (scratch) await world.bot!.db.bind.deleteMany({ where: { roleId: scratch.roleId } });
-  if (leftFrom.length > 0 || drifting || offline || restart) await settled(); // before the truth moves again
+  if (scratch) await bots.db.bind.deleteMany({ where: { roleId: scratch.roleId } });
+  if (leftFrom.length > 0 || drifting || offline || restart || kill) await bots.quiet(); // before the truth moves again
   figures.cycles++;
-}
-
-/**
- * Until what the bot began lands: join-time syncs, the unverified-role pass of a start. A member
- * request through the gateway is answered after every event sent before it, so they have been handled.
- */
-async function settled(): Promise<void> {
-  const bot = world.bot!;
-  await bot.client.guilds.cache.get(world.guild.id)!.members.fetch({ user: [world.guild.ownerId] });
-  await bot.eventsSettled();
-  await bot.unverifiedReady();
 }
 
 /** A member leaves the group, or holds one or two of its roles (the highest counts). */
@@ -417,9 +438,11 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
     await moveTheLinks();
     const restart = chance(1 / 25);
     const offline = !restart && chance(1 / 25);
+    // Several bots: one may die abruptly (one bot alone only restarts; its random stream stays as it was).
+    const kill = bots.kill !== undefined && !restart && !offline && chance(1 / 8);
     const t0 = Date.now();
-    await cycle(roblox, discordFault, restart, offline);
-    if (process.env.FAULT_TIMING) console.log(`cycle ${i}: ${Date.now() - t0} ms roblox=${roblox} discord=${discordFault} restart=${restart} offline=${offline}`);
+    await cycle(roblox, discordFault, restart, offline, kill);
+    if (process.env.FAULT_TIMING) console.log(`cycle ${i}: ${Date.now() - t0} ms roblox=${roblox} discord=${discordFault} restart=${restart} offline=${offline} kill=${kill}`);
   }
 
   // Faults stop. A restored key is noticed at the guard's next probe, and a group's roles that could
@@ -443,7 +466,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   console.log(
     [
       `fault suite figures (seed ${SEED}):`,
-      `  sync cycles:               ${figures.cycles} (${figures.faultyCycles} with faults injected, ${figures.restarts} bot restarts mid-run, ${figures.offline} offline spells with members moving)`,
+      `  sync cycles:               ${figures.cycles} (${figures.faultyCycles} with faults injected, ${figures.restarts} bot restarts mid-run, ${MULTI ? `${figures.kills} bots killed mid-run, ` : ''}${figures.offline} offline spells with members moving)`,
       `  links:                     ${figures.unlinks} unlinks, ${figures.moves} accounts moved, ${figures.relinks} relinks`,
       `  server membership:         ${figures.joins} joins, ${figures.leaves} leaves (besides the injected leave-and-rejoin)`,
       `  role writes judged:        ${figures.writes} (${figures.unverifiedWrites} of the unverified role)`,
@@ -460,7 +483,7 @@ test(`never wrongs a member through ${CYCLES} cycles of faults, and converges on
   expect(violations).toEqual([]);
   expect(figures.crashes).toBe(0);
   if (mismatches().length > 0) {
-    const unknown = await world.bot!.db.outcome.findMany({ where: { status: 'unknown' } });
+    const unknown = await bots.db.outcome.findMany({ where: { status: 'unknown' } });
     console.log('not converged:', mismatches(), 'unknown outcomes:', unknown.map((o) => `${o.robloxUserId} ${o.kind}:${o.itemId} ${o.reason} since ${o.since.toISOString()}`));
   }
   expect(mismatches()).toEqual([]);
