@@ -42,8 +42,8 @@ interface CycleFigures {
   inventory: number;
   membersRead: number;
   own429: number;
-  /** Discord REST requests reaching the fake, and gateway member requests. */
-  discordRest: number;
+  /** Discord REST requests reaching the fake, by route, most first; and gateway member requests. */
+  discordRest: [string, number][];
   gateway: number;
   bots: ProcessFigures[];
   manager?: ProcessFigures;
@@ -110,6 +110,13 @@ async function postgresSide(databaseUrl: string): Promise<{ backends: Map<number
 async function redisCommands(redis: Redis): Promise<Map<string, number>> {
   const info = await redis.info('commandstats');
   return new Map([...info.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** Requests by route ("GET /guilds/{guild_id}"), most first. */
+function byRoute(requests: readonly { method: string; template: string }[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const { method, template } of requests) counts.set(`${method} ${template}`, (counts.get(`${method} ${template}`) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
 /** The commands of a cycle: each command's count since `from`, most first. */
@@ -183,11 +190,6 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
   const p: Population = { members: run.members, servers: run.servers, bindsPerServer: 3, ownership: 0.1, preassigned: true, latencyMs: run.latencyMs, perWindow: run.perWindow, windowMs: run.windowMs, spread: true, shards: processes, databaseServer: run.databaseServer };
   const world = await buildWorld(p);
   console.error(`  built ${run.members} members in ${run.servers} servers on ${processes} shard(s) in ${((Date.now() - built) / 1000).toFixed(1)} s`);
-  let discordRest = 0;
-  world.discord.fault = () => {
-    discordRest++;
-    return undefined;
-  };
   const args: BotArgs = {
     config: { ...world.config, redisUrl: setup.queue ? redis.url : undefined, shardCount: processes > 1 ? processes : undefined },
     windowMs: run.windowMs,
@@ -222,7 +224,7 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
   try {
     for (let c = 0; c < run.cycles; c++) {
       await fleet.ask({ mark: true });
-      const from = { requests: world.roblox.requests.length, rest: discordRest, gateway: world.discord.memberReads.gateway, cpu: process.cpuUsage(), redis: cpuOf(redis.pid), redisCommands: await redisCommands(connection), machine: machineCpu(), load: loadavg()[0]! };
+      const from = { requests: world.roblox.requests.length, rest: world.discord.requests.length, gateway: world.discord.memberReads.gateway, cpu: process.cpuUsage(), redis: cpuOf(redis.pid), redisCommands: await redisCommands(connection), machine: machineCpu(), load: loadavg()[0]! };
       const postgres = run.databaseServer ? await postgresSide(world.config.databaseUrl) : undefined;
       delay.reset();
       delay.enable();
@@ -240,7 +242,7 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
         inventory: answered.length,
         membersRead: new Set(answered.map((r) => r.userId)).size,
         own429: reads.length - answered.length,
-        discordRest: discordRest - from.rest,
+        discordRest: byRoute(world.discord.requests.slice(from.rest)),
         gateway: world.discord.memberReads.gateway - from.gateway,
         bots: figures.bots,
         manager: figures.manager,
@@ -253,7 +255,9 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
         fakesDelayP99Ms: delay.percentile(99) / 1e6,
         load: [from.load, loadavg()[0]!],
       });
-      world.roblox.requests.length = 0; // counted; a large run's records would only hold memory
+      // Counted; a large run's records would only hold memory.
+      world.roblox.requests.length = 0;
+      world.discord.requests.length = 0;
       console.error(`  cycle ${c + 1}: ${(ms / 1000).toFixed(1)} s`);
     }
   } finally {
@@ -270,6 +274,7 @@ async function measureSetup(setup: Setup, run: ProcessesRun): Promise<{ cycles: 
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const countOf = (counts: [string, number][]) => counts.reduce((n, [, count]) => n + count, 0);
 const sum = (figures: ProcessFigures[], key: keyof ProcessFigures) => figures.reduce((n, f) => n + f[key], 0);
 
 /** Runs each configuration in turn: two tables (what a cycle costs; where its time goes), a row per cycle. */
@@ -292,7 +297,9 @@ export async function measureProcesses(setups: Setup[], run: ProcessesRun): Prom
     const { cycles, idle } = await measureSetup(setup, run);
     console.error(`  idle RSS after start: ${idle.bots.map((mb) => mb.toFixed(0)).join(', ')} MB${idle.manager ? `; manager ${idle.manager.toFixed(0)} MB` : ''}`);
     cycles.forEach((c, i) => {
-      console.error(`  cycle ${i + 1}: database steps summed ${seconds(sum(c.bots, 'dbMs'))}, planner ${seconds(sum(c.bots, 'planMs'))}; Redis commands per member: ${c.redisCommands.slice(0, 8).map(([name, calls]) => `${name} ${perMember(calls)}`).join(', ')}`);
+      console.error(`  cycle ${i + 1}: database steps summed ${seconds(sum(c.bots, 'dbMs'))}, planner ${seconds(sum(c.bots, 'planMs'))}`);
+      console.error(`    Redis commands per member (scripts' own calls included): ${c.redisCommands.slice(0, 8).map(([name, calls]) => `${name} ${perMember(calls)}`).join(', ')}`);
+      console.error(`    Discord requests per member: ${c.discordRest.slice(0, 6).map(([route, n]) => `${route} ${perMember(n)}`).join(', ')}`);
       const row = (cells: string[]) => `| ${[label(setup), i === 0 ? 'first' : 'steady', ...cells].join(' | ')} |`;
       cost.push(
         row([
@@ -303,13 +310,13 @@ export async function measureProcesses(setups: Setup[], run: ProcessesRun): Prom
           `${c.checked}; ${(c.inventory / run.members).toFixed(3)} / ${c.inventory - c.membersRead} / ${run.members - c.membersRead} / ${c.own429}`,
         ]),
       );
-      const total = sum(c.bots, 'cpuMs') + (c.manager?.cpuMs ?? 0) + c.fakesCpuMs + c.redisCpuMs + (c.postgresCpuMs ?? 0);
+      const cpu = sum(c.bots, 'cpuMs') + (c.manager?.cpuMs ?? 0) + c.fakesCpuMs + c.redisCpuMs + (c.postgresCpuMs ?? 0);
       time.push(
         row([
-          `${seconds(sum(c.bots, 'cpuMs'))} / ${c.manager ? seconds(c.manager.cpuMs) : '—'} / ${seconds(c.fakesCpuMs)} / ${seconds(c.redisCpuMs)} / ${c.postgresCpuMs !== undefined ? seconds(c.postgresCpuMs) : '—'} (${seconds(total)}, ${((total / c.ms) * 100).toFixed(0)} % of a core)`,
+          `${seconds(sum(c.bots, 'cpuMs'))} / ${c.manager ? seconds(c.manager.cpuMs) : '—'} / ${seconds(c.fakesCpuMs)} / ${seconds(c.redisCpuMs)} / ${c.postgresCpuMs !== undefined ? seconds(c.postgresCpuMs) : '—'} (${seconds(cpu)}, ${((cpu / c.ms) * 100).toFixed(0)} % of a core)`,
           `${(c.machineBusy * 100).toFixed(0)} % (${c.load[0].toFixed(1)} → ${c.load[1].toFixed(1)})`,
           `${c.fakesDelayP99Ms.toFixed(0)} ms`,
-          `${perMember(c.discordRest)}${c.gateway > 0 ? ` (and ${c.gateway} gateway requests)` : ''} / ${perMember(c.redisCommands.reduce((n, [, calls]) => n + calls, 0))} / ${c.postgresTransactions !== undefined ? perMember(c.postgresTransactions) : '—'}`,
+          `${perMember(countOf(c.discordRest))}${c.gateway > 0 ? ` (and ${c.gateway} gateway requests)` : ''} / ${perMember(countOf(c.redisCommands))} / ${c.postgresTransactions !== undefined ? perMember(c.postgresTransactions) : '—'}`,
         ]),
       );
     });
