@@ -18,6 +18,7 @@
 // In either mode the seed replays the episodes of faults, the truth's moves, the links' changes,
 // restarts and kills; which request an episode fails, and which bot takes which job, is timing's.
 
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { collectibleBind, groupBind, ruleBind } from '../../src/bindings';
 import type { FakeGuild, NickWrite, RoleWrite } from '../fakes/discord';
@@ -31,27 +32,24 @@ const MEMBERS = 10;
 const MULTI = process.env.FAULT_MODE === 'multi';
 if (!['single', 'multi', undefined].includes(process.env.FAULT_MODE)) throw new Error(`FAULT_MODE must be single or multi, got "${process.env.FAULT_MODE}"`);
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function generator(seed: number): () => number {
+/** mulberry32: a small seeded generator, so a failing run can be replayed; with its two uses. */
+function draws(seed: number) {
   let state = seed;
-  return () => {
+  const random = () => {
     state = (state + 0x6d2b79f5) | 0;
     let t = Math.imul(state ^ (state >>> 15), 1 | state);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return { random, chance: (p: number) => random() < p, pick: <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]! };
 }
-const random = generator(SEED);
-const chance = (p: number) => random() < p;
-const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const { random, chance, pick } = draws(SEED);
 /**
  * Which request of an episode fails, and how, draws from a stream of its own: how many requests the
  * bot sends depends on timing, and drawing them from `random` would shift every later episode, move
  * and restart, so a seed would not replay them.
  */
-const perRequest = generator(SEED ^ 0x5bd1e995);
-const requestChance = (p: number) => perRequest() < p;
-const requestPick = <T,>(items: readonly T[]): T => items[Math.floor(perRequest() * items.length)]!;
+const perRequest = draws(SEED ^ 0x5bd1e995);
 
 const ROBLOX_FAULTS = ['500', '503', 'timeout', 'malformed', 'no-items', 'repeated-token', '429', '429-no-retry-after', 'private', 'key-rejected'] as const;
 const DISCORD_FAULTS = ['429', '5xx', '50013', 'member-leaves', 'role-deleted'] as const;
@@ -219,7 +217,7 @@ function bindRow(roleId: string, bind: FaultBind): { roleId: string; kind: strin
 
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  if (process.env.FAULT_LOGS) (await import('node:fs')).writeFileSync(process.env.FAULT_LOGS, world.logs.join(''));
+  if (process.env.FAULT_LOGS) writeFileSync(process.env.FAULT_LOGS, world.logs.join(''));
   await bots?.close();
   await destroyWorld(world);
 });
@@ -237,7 +235,7 @@ function start() {
 
 /** A Roblox fault for one request of the episode, or none. */
 function robloxFault(name: RobloxFaultName | undefined, route: RobloxRoute): RobloxFault | undefined {
-  if (!name || route === 'usernames' || !requestChance(0.6)) return undefined;
+  if (!name || route === 'usernames' || !perRequest.chance(0.6)) return undefined;
   switch (name) {
     case '500':
       return { status: 500, body: { code: 'INTERNAL', message: 'internal' } };
@@ -246,12 +244,12 @@ function robloxFault(name: RobloxFaultName | undefined, route: RobloxRoute): Rob
     case 'timeout':
       return { hang: true };
     case 'malformed':
-      return { status: 200, body: requestPick(['{"inventoryItems": [', '<html>', '{"inventoryItems": [{"gamePassDetails": {"gamePassId": 7}}], "nextPageToken": 5}']) };
+      return { status: 200, body: perRequest.pick(['{"inventoryItems": [', '<html>', '{"inventoryItems": [{"gamePassDetails": {"gamePassId": 7}}], "nextPageToken": 5}']) };
     case 'no-items':
       // An odd 200: no list at all is not an empty inventory.
-      return { status: 200, body: requestPick(['{}', '{"nextPageToken": ""}', 'null']) };
+      return { status: 200, body: perRequest.pick(['{}', '{"nextPageToken": ""}', 'null']) };
     case '429':
-      return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' }, headers: { 'retry-after': requestPick(['0.05', '0.1', '3600']) } };
+      return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' }, headers: { 'retry-after': perRequest.pick(['0.05', '0.1', '3600']) } };
     case '429-no-retry-after':
       return { status: 429, body: { code: 'RESOURCE_EXHAUSTED' } };
     default:
@@ -334,9 +332,9 @@ async function cycle(roblox: RobloxFaultName | undefined, discordFault: DiscordF
   const refusedRole = pick(bound).roleId;
   discord.fault = (method, template, params) => {
     const nickname = method === 'PATCH' && template === '/guilds/{guild_id}/members/{user_id}';
-    if ((!template.endsWith('/roles/{role_id}') && !nickname) || !requestChance(0.5)) return undefined;
+    if ((!template.endsWith('/roles/{role_id}') && !nickname) || !perRequest.chance(0.5)) return undefined;
     if (discordFault === '429') return { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.05, global: false, code: 0 }, headers: { 'retry-after': '0.05', 'x-ratelimit-scope': 'user', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.05' } };
-    if (discordFault === '5xx') return { status: requestPick([500, 502, 503]), body: { message: 'Server Error', code: 0 } };
+    if (discordFault === '5xx') return { status: perRequest.pick([500, 502, 503]), body: { message: 'Server Error', code: 0 } };
     if (discordFault === '50013' && (nickname || params.role_id === refusedRole)) return { status: 403, body: { code: 50013, message: 'Missing Permissions' } };
     return undefined;
   };
